@@ -1,0 +1,235 @@
+"""The `sitroom` command."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from dashboard import __version__
+from dashboard.feeds import FORMATS, detect_format
+from dashboard.feeds.base import FeedDefaults, FeedFormatError, Parsed
+from dashboard.model import Kind, Marking
+from dashboard.settings import Settings, SettingsError, get_settings
+from dashboard.store import Store, StoreError, migrate
+from dashboard.store.open import open_configured_store
+from dashboard.store.store import open_store
+
+PROGRESS_FROM = 5000  # records: show a progress bar for files at least this big
+REFUSED_SHOWN = 20  # refused items listed per file in the human summary
+
+
+class Failure(click.ClickException):
+    """An error the user can act on: printed as one line, exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"sitroom: {self.message}", err=True)
+
+
+def _settings() -> Settings:
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        raise Failure(str(exc)) from None
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.log_level != "DEBUG":  # migration chatter is noise at the command line
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    return settings
+
+
+def _store(settings: Settings) -> Store:
+    try:
+        return open_configured_store(settings)
+    except (StoreError, SettingsError) as exc:
+        raise Failure(str(exc)) from None
+    except OperationalError as exc:
+        raise Failure(f"cannot open the database: {exc.orig}") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sitroom")
+def main() -> None:
+    """Sitroom: the shared common operating picture of a crisis room.
+
+    Settings come from config/sitroom.toml and SITROOM_* environment variables
+    (SITROOM_DATABASE_URL, SITROOM_DATA_DIR, ...).
+    """
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command()
+def upgrade() -> None:
+    """Create or migrate the schema to the newest revision."""
+    settings = _settings()
+    if settings.database_url.startswith("sqlite:"):
+        try:
+            settings.ensure_data_dir()
+        except SettingsError as exc:
+            raise Failure(str(exc)) from None
+    with _engine(settings) as engine:
+        before = migrate.current_revision(engine)
+        migrate.upgrade(engine)
+    head = migrate.head_revision()
+    if before == head:
+        click.echo(f"schema already at {head}")
+    else:
+        click.echo(f"schema upgraded from {before or 'empty'} to {head}")
+
+
+@db.command()
+def current() -> None:
+    """Print the schema revision of the database and of this code."""
+    with _engine(_settings()) as engine:
+        revision = migrate.current_revision(engine)
+    click.echo(f"database: {revision or 'empty'}; code: {migrate.head_revision()}")
+
+
+@contextmanager
+def _engine(settings: Settings) -> Iterator[Engine]:
+    """The configured database's engine, for schema work; connection errors made readable."""
+    store = open_store(settings.database_url)
+    try:
+        yield store.engine
+    except OperationalError as exc:
+        raise Failure(f"cannot open the database: {exc.orig}") from None
+    finally:
+        store.close()
+
+
+@dataclass
+class FileSummary:
+    """What happened to one ingested file."""
+
+    file: str
+    format: str | None = None
+    status: str = "ok"  # "ok" or "refused"
+    reason: str | None = None
+    records: int = 0
+    created: int = 0
+    updated: int = 0
+    duplicate: int = 0
+    refused: int = 0
+    refused_items: list[dict[str, Any]] = field(default_factory=list)
+
+    def line(self) -> str:
+        if self.status == "refused":
+            return f"{self.file}: refused: {self.reason}"
+        return (f"{self.file}: {self.records} records: {self.created} created, "
+                f"{self.updated} updated, {self.duplicate} already known, "
+                f"{self.refused} refused")
+
+
+def _marking(_ctx, _param, value: str | None) -> Marking | None:
+    try:
+        return None if value is None else Marking.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)),
+              help="The files' format (default: detected from the name and content).")
+@click.option("--source", help="Source name for dedup (default: file:<name>).")
+@click.option("--agency", help="Owning agency of items that do not say (default: setting).")
+@click.option("--marking", callback=_marking,
+              help="TLP marking of items that do not say, e.g. TLP:AMBER (default: setting).")
+@click.option("--kind", type=click.Choice([k.value for k in Kind]), default="incident",
+              show_default=True, help="Record kind of items that do not say.")
+@click.option("--strict", is_flag=True,
+              help="Refuse a whole file, writing nothing of it, if any item is refused.")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
+def ingest(files: tuple[Path, ...], fmt: str | None, source: str | None, agency: str | None,
+           marking: Marking | None, kind: str, strict: bool, as_json: bool) -> None:
+    """Read feed files into the store; exit 1 if any file was refused.
+
+    A file that cannot be read as its format is refused whole. An unusable item (bad geometry,
+    unknown marking, ...) is refused with its reason and the file's other items still land,
+    unless --strict. Ingesting the same file twice writes nothing new.
+    """
+    settings = _settings()
+    store = _store(settings)
+    summaries = []
+    try:
+        for path in files:
+            defaults = FeedDefaults(
+                source=source or f"file:{path.name}",
+                agency=agency or settings.default_agency,
+                marking=marking if marking is not None else settings.default_marking,
+                kind=Kind(kind),
+            )
+            summary = _ingest_file(store, path, fmt, defaults, strict, quiet=as_json)
+            summaries.append(summary)
+            if not as_json:
+                _echo_summary(summary)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps([asdict(s) for s in summaries], indent=2))
+    if any(s.status == "refused" for s in summaries):
+        sys.exit(1)
+
+
+def _ingest_file(store: Store, path: Path, fmt: str | None, defaults: FeedDefaults,
+                 strict: bool, quiet: bool) -> FileSummary:
+    summary = FileSummary(file=str(path))
+    try:
+        data = path.read_bytes()
+        summary.format = fmt or detect_format(path, data)
+        parsed: Parsed = FORMATS[summary.format](data, defaults)
+    except OSError as exc:
+        summary.status, summary.reason = "refused", f"cannot read: {exc.strerror}"
+        return summary
+    except FeedFormatError as exc:
+        summary.status, summary.reason = "refused", str(exc)
+        return summary
+    summary.records = len(parsed.records) + len(parsed.refused)
+    summary.refused = len(parsed.refused)
+    summary.refused_items = [asdict(r) for r in parsed.refused]
+    if strict and parsed.refused:
+        summary.status = "refused"
+        summary.reason = f"{len(parsed.refused)} item(s) refused and --strict given"
+        return summary
+    actor = f"ingest:{path.name}"
+    if len(parsed.records) >= PROGRESS_FROM and not quiet:
+        with click.progressbar(length=len(parsed.records), label=f"ingesting {path.name}",
+                               file=sys.stderr) as bar:
+            results = store.write_many(parsed.records, actor=actor, progress=bar.update)
+    else:
+        results = store.write_many(parsed.records, actor=actor)
+    counts = Counter("duplicate" if r.duplicate else r.action.value for r in results)
+    summary.created, summary.updated = counts["created"], counts["updated"]
+    summary.duplicate = counts["duplicate"]
+    return summary
+
+
+def _echo_summary(summary: FileSummary) -> None:
+    click.echo(summary.line(), err=summary.status == "refused")
+    for item in summary.refused_items[:REFUSED_SHOWN]:
+        label = f"item {item['index']}" + (f" (id {item['item_id']})" if item["item_id"] else "")
+        click.echo(f"  {label}: {item['reason']}")
+    hidden = len(summary.refused_items) - REFUSED_SHOWN
+    if hidden > 0:
+        click.echo(f"  ... and {hidden} more refused (see --json)")
+
+
+if __name__ == "__main__":
+    main()

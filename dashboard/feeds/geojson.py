@@ -1,0 +1,115 @@
+"""GeoJSON (RFC 7946) FeatureCollections and Features into records.
+
+Generic mapping, by property name: `id` (or the feature's id), `version` (or `updated`),
+`title`/`name`/`place`, `category`, `severity`, `status`, `time`, `expires`, `description`,
+`marking`, `agency`, `kind`. Every other property is kept in the record's `attributes`. An item
+with no id or version gets a content hash, so reading the same file twice writes nothing new.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from dashboard.feeds.base import (
+    FeedDefaults,
+    FeedFormatError,
+    Parsed,
+    Refused,
+    content_hash,
+    parse_time,
+    validation_reason,
+)
+from dashboard.geometry import GeometryError
+from dashboard.model import parse_record
+
+MAPPED = {"id", "version", "updated", "title", "name", "place", "category", "severity",
+          "status", "time", "expires", "description", "marking", "agency", "kind"}
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def load_json(data: bytes) -> Any:
+    """Decode a JSON document strictly: UTF-8 (a BOM is allowed), no NaN or Infinity."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FeedFormatError(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except ValueError as exc:
+        raise FeedFormatError(f"not JSON: {exc}") from None
+
+
+def features_of(document: Any) -> list[Any]:
+    """The features of a GeoJSON document, or FeedFormatError if it is not one."""
+    if not isinstance(document, dict):
+        raise FeedFormatError(f"not GeoJSON: the top level is a JSON {type(document).__name__}")
+    kind = document.get("type")
+    if kind == "FeatureCollection":
+        features = document.get("features")
+        if not isinstance(features, list):
+            raise FeedFormatError("not GeoJSON: a FeatureCollection needs a 'features' list")
+        return features
+    if kind == "Feature":
+        return [document]
+    raise FeedFormatError(
+        f"not GeoJSON: expected a FeatureCollection or a Feature, found type {kind!r}")
+
+
+def parse_geojson(data: bytes, defaults: FeedDefaults) -> Parsed:
+    """Parse a GeoJSON document; each unusable feature is refused with its reason."""
+    parsed = Parsed()
+    for index, feature in enumerate(features_of(load_json(data))):
+        item_id = None
+        try:
+            if not isinstance(feature, dict) or feature.get("type") != "Feature":
+                raise ValueError("not a GeoJSON Feature")
+            properties = feature.get("properties") or {}
+            if not isinstance(properties, dict):
+                raise ValueError("'properties' must be an object")
+            item_id = _first(properties.get("id"), feature.get("id"))
+            parsed.records.append(parse_record(_record_fields(feature, properties, item_id,
+                                                              defaults)))
+        except ValidationError as exc:
+            parsed.refused.append(Refused(index, item_id, validation_reason(exc)))
+        except (ValueError, TypeError, GeometryError) as exc:
+            parsed.refused.append(Refused(index, item_id, str(exc)))
+    return parsed
+
+
+def _first(*values: Any) -> str | None:
+    for value in values:
+        if value not in (None, ""):
+            return str(value)
+    return None
+
+
+def _record_fields(feature: dict, properties: dict, item_id: str | None,
+                   defaults: FeedDefaults) -> dict[str, Any]:
+    content = {"geometry": feature.get("geometry"), "properties": properties}
+    fields: dict[str, Any] = {
+        "kind": properties.get("kind") or defaults.kind.value,
+        "source": defaults.source,
+        "source_id": item_id or content_hash(content),
+        "version": _first(properties.get("version"), properties.get("updated"))
+        or content_hash(content),
+        "marking": properties.get("marking") or defaults.marking,
+        "agency": properties.get("agency") or defaults.agency,
+        "title": str(_first(properties.get("title"), properties.get("name"),
+                            properties.get("place")) or ""),
+        "geometry": feature.get("geometry"),
+        "attributes": {k: v for k, v in properties.items() if k not in MAPPED},
+    }
+    for name in ("category", "severity", "status", "description"):
+        if properties.get(name) not in (None, ""):
+            fields[name] = properties[name]
+    for name in ("time", "expires"):
+        when = parse_time(properties.get(name))
+        if when is not None:
+            fields[name] = when
+    return fields

@@ -1,0 +1,192 @@
+"""What differs between the two backends: connection set-up, the writer lock, the spatial index.
+
+Everything else (the log, projections, exact predicates) is shared in store.py, so both backends
+answer every query the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from collections.abc import Callable
+from functools import cache, lru_cache
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, Engine, event, func, or_, select, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.sql.elements import ColumnElement
+
+from dashboard.geometry import BBox
+from dashboard.store.schema import UTCDateTime, entities
+
+WRITER_LOCK_ID = 0x5172_0001  # PostgreSQL advisory lock serialising writers (seq = commit order)
+
+
+class Backend:
+    """The base names the hooks; each backend fills them in."""
+
+    name = ""
+
+    def prepare(self, engine: Engine) -> None:
+        """Set connection options once, when the engine is made."""
+
+    def begin_write(self, conn: Connection) -> None:
+        """Start a write transaction that no other writer runs beside."""
+        raise NotImplementedError
+
+    def insert_many(self, conn: Connection, table, rows: list[dict[str, Any]]) -> None:
+        """Insert rows (all with the same keys) straight through the driver.
+
+        The bulk path: SQLAlchemy's per-row parameter processing costs more than the database's
+        own work at tens of thousands of rows a second, so values are adapted here, once.
+        """
+        columns = tuple(rows[0])
+        sql, adapters = self._statement(table, columns)
+        self._run(conn, sql, adapters, columns, rows)
+
+    def update_many(self, conn: Connection, table, rows: list[dict[str, Any]], key: str) -> None:
+        """Update rows (all with the same keys) matched by the `key` column, as insert_many."""
+        columns = tuple(c for c in rows[0] if c != key) + (key,)
+        sql, adapters = self._statement(table, columns, key)
+        self._run(conn, sql, adapters, columns, rows)
+
+    @staticmethod
+    def _run(conn: Connection, sql: str, adapters, columns, rows) -> None:
+        get = itemgetter(*columns)
+        params = []
+        for row in rows:
+            values = list(get(row))
+            for i, adapt in adapters:
+                values[i] = adapt(values[i])
+            params.append(values)
+        conn.exec_driver_sql(sql, [tuple(v) for v in params])
+
+    @cache  # noqa: B019 (one statement per table and column set, for the process's life)
+    def _statement(self, table, columns: tuple[str, ...], key: str | None = None
+                   ) -> tuple[str, list[tuple[int, Callable[[Any], Any]]]]:
+        adapters = []
+        placeholders = []
+        for i, name in enumerate(columns):
+            column_type = table.c[name].type
+            if isinstance(column_type, UTCDateTime):
+                adapters.append((i, self.adapt_time))
+            elif isinstance(column_type, JSON):
+                adapters.append((i, _json_text))
+            placeholders.append(self.placeholder(name, column_type))
+        if key is None:
+            sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                   f"VALUES ({', '.join(placeholders)})")
+        else:
+            sets = ", ".join(f"{c} = {p}" for c, p in zip(columns[:-1], placeholders))
+            sql = f"UPDATE {table.name} SET {sets} WHERE {key} = {placeholders[-1]}"
+        return sql, adapters
+
+    def placeholder(self, name: str, column_type) -> str:
+        """The driver's parameter marker for one column, in positional order."""
+        raise NotImplementedError
+
+    def adapt_time(self, value: datetime | None) -> Any:
+        return value
+
+    def index_filter(self, table, boxes: list[BBox], seq: int | None = None) -> ColumnElement:
+        """Rows whose bounding box meets one of the boxes (and, for versions, current at seq)."""
+        raise NotImplementedError
+
+
+class SQLiteBackend(Backend):
+    """A single file, no server, no extension: WKB in BLOBs, SQLite's built-in R*Tree, WAL."""
+
+    name = "sqlite"
+
+    def prepare(self, engine: Engine) -> None:
+        database = make_url(str(engine.url)).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn, _record) -> None:
+            # Take transaction control from the sqlite3 module, so that a write can BEGIN
+            # IMMEDIATE (take the write lock up front) instead of failing on upgrade.
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA cache_size=-65536")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            write = conn.get_execution_options().get("sitroom_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    def begin_write(self, conn: Connection) -> None:
+        # The "begin" listener above issues BEGIN IMMEDIATE for connections marked as writers.
+        pass
+
+    def placeholder(self, name: str, column_type) -> str:
+        return "?"
+
+    @staticmethod
+    @lru_cache(maxsize=4096)
+    def adapt_time(value: datetime | None) -> str | None:
+        # The same text SQLAlchemy's SQLite DateTime writes, so comparisons in SQL stay exact.
+        if value is None:
+            return None
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def index_filter(self, table, boxes: list[BBox], seq: int | None = None) -> ColumnElement:
+        if table is entities:
+            key, rtree, extra = "rid", "entities_rtree", ""
+        else:
+            key, rtree, extra = "vid", "versions_rtree", " AND from_seq <= :seq AND to_seq >= :seq"
+        clauses = []
+        for i, (west, south, east, north) in enumerate(boxes):
+            sub = text(
+                f"SELECT {key} FROM {rtree} WHERE minx <= :e{i} AND maxx >= :w{i} "
+                f"AND miny <= :n{i} AND maxy >= :s{i}{extra}"
+            ).bindparams(**{f"w{i}": west, f"s{i}": south, f"e{i}": east, f"n{i}": north},
+                         **({"seq": seq} if seq is not None else {}))
+            clauses.append(table.c[key].in_(sub.columns(**{key: table.c[key].type})))
+        return or_(*clauses)
+
+
+class PostGISBackend(Backend):
+    """PostgreSQL with PostGIS: GiST-indexed geometry; writers serialised by an advisory lock."""
+
+    name = "postgresql"
+
+    def begin_write(self, conn: Connection) -> None:
+        # Without this, two transactions could commit seq 11 before seq 10, and a reader
+        # catching up "after 10" would miss one for good.
+        conn.execute(select(func.pg_advisory_xact_lock(WRITER_LOCK_ID)))
+
+    def placeholder(self, name: str, column_type) -> str:
+        if name == "geom":
+            return "ST_GeomFromWKB(%s, 4326)"
+        return "%s::jsonb" if isinstance(column_type, JSON) else "%s"
+
+    def index_filter(self, table, boxes: list[BBox], seq: int | None = None) -> ColumnElement:
+        clauses = [
+            table.c.geom.op("&&")(func.ST_MakeEnvelope(w, s, e, n, 4326))
+            for (w, s, e, n) in boxes
+        ]
+        return or_(*clauses)
+
+
+def backend_for(engine: Engine) -> Backend:
+    name = engine.dialect.name
+    if name == "sqlite":
+        return SQLiteBackend()
+    if name == "postgresql":
+        return PostGISBackend()
+    raise ValueError(f"unsupported database {name!r}: use sqlite:/// or postgresql://")
+
+
+
+def _json_text(value: Any) -> str:
+    """JSON columns take text: a record's JSON is made once, by pydantic, and passed through."""
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))

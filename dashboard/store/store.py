@@ -1,0 +1,562 @@
+"""The spatial store: one interface over SQLite and PostGIS.
+
+Writes append to the event log and update the projections (`entities`, `entity_versions`) in
+the same transaction, under a single-writer lock, so `seq` is the commit order. Writes are
+idempotent by (source, source_id, version) and by client idempotency key. Every read takes a
+Viewer and returns nothing above its marking. Spatial predicates are decided in two steps: the
+backend's index finds candidates by bounding box, then shapely decides exactly, the same way on
+both backends.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import (
+    Engine,
+    and_,
+    create_engine,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.engine import Connection, Row
+
+from dashboard.geometry import BBox, bbox_parts, check_geometry, circle_bbox, distance_m
+from dashboard.model import (
+    RECORD_TYPES,
+    TRUSTED,
+    Action,
+    Event,
+    Kind,
+    Marking,
+    Record,
+    Viewer,
+    entity_id,
+    utcnow,
+)
+from dashboard.store.backends import Backend, backend_for
+from dashboard.store.schema import STATE_COLUMNS, entities, entity_versions, events
+
+log = logging.getLogger(__name__)
+
+CHUNK = 5000  # records per transaction in bulk writes
+
+
+@dataclass(frozen=True)
+class Query:
+    """What to read. Every field narrows the result; all of them together are ANDed.
+
+    `near` is (lon, lat, radius in metres); `within` a polygon the record must intersect;
+    `start`/`end` bound the record's time (start inclusive, end exclusive); `as_of` reads the
+    state as it was at that moment instead of now.
+    """
+
+    kinds: Sequence[Kind | str] = ()
+    bbox: BBox | None = None
+    near: tuple[float, float, float] | None = None
+    within: BaseGeometry | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    categories: Sequence[str] = ()
+    severities: Sequence[str] = ()
+    agencies: Sequence[str] = ()
+    statuses: Sequence[str] = ()
+    as_of: datetime | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """The answer to one write. A repeated write gets the first answer with `duplicate=True`."""
+
+    seq: int
+    entity_id: str
+    action: Action
+    duplicate: bool = False
+
+
+@dataclass
+class _Current:
+    """What the writer needs to know of an entity's current row."""
+
+    kind: str
+    marking: int
+    agency: str
+
+
+@dataclass
+class _Batch:
+    """Rows of one transaction, gathered before any statement runs."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    inserts: list[dict[str, Any]] = field(default_factory=list)  # new entities
+    updates: list[dict[str, Any]] = field(default_factory=list)  # changed entities
+    archive: list[dict[str, Any]] = field(default_factory=list)  # stored states superseded
+    history: list[dict[str, Any]] = field(default_factory=list)  # batch states superseded
+    removals: list[str] = field(default_factory=list)
+    results: list[WriteResult] = field(default_factory=list)
+
+
+class StoreError(Exception):
+    """A write or read the store refuses; the message says why."""
+
+
+def visible_to(table, viewer: Viewer):
+    """SQL twin of Viewer.can_see: the one place reads are limited by marking and agency."""
+    return and_(
+        table.c.marking <= int(viewer.clearance),
+        or_(table.c.marking < int(Marking.AMBER_STRICT), table.c.agency == viewer.agency),
+    )
+
+
+class Store:
+    """Read and write the COP. Thread-safe; one instance per process and database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.backend: Backend = backend_for(engine)
+        self.backend.prepare(engine)
+        self._write_lock = threading.Lock()
+        self._listeners: list[Callable[[list[Event]], None]] = []
+
+    # ---------------------------------------------------------------- writing
+
+    def subscribe(self, listener: Callable[[list[Event]], None]) -> None:
+        """Call listener with the events of each transaction, after it commits."""
+        self._listeners.append(listener)
+
+    def write(self, record: Record, *, actor: str, idempotency_key: str | None = None
+              ) -> WriteResult:
+        """Create or update one record."""
+        return self._write([(record, idempotency_key)], actor)[0]
+
+    def write_many(self, records: Iterable[Record], *, actor: str,
+                   progress: Callable[[int], None] | None = None) -> list[WriteResult]:
+        """Create or update many records, CHUNK per transaction; progress(n) after each."""
+        results: list[WriteResult] = []
+        it = iter(records)
+        while chunk := list(islice(it, CHUNK)):
+            results.extend(self._write([(r, None) for r in chunk], actor))
+            if progress:
+                progress(len(chunk))
+        return results
+
+    def remove(self, entity: str, *, actor: str, reason: str = "",
+               idempotency_key: str | None = None) -> WriteResult:
+        """Take an entity off the current picture; its history stays in the log."""
+        with self._writer() as conn:
+            if idempotency_key and (seen := self._replayed(conn, [idempotency_key])):
+                return seen[idempotency_key]
+            current = self._current(conn, [entity]).get(entity)
+            if current is None:
+                raise StoreError(f"no current entity {entity}")
+            seq, now = self._next_seq(conn)
+            row = {
+                "seq": seq, "time": now, "actor": actor, "action": Action.REMOVED.value,
+                "entity_kind": current.kind, "entity_id": entity, "marking": current.marking,
+                "agency": current.agency, "source": None, "source_id": None, "version": None,
+                "idempotency_key": idempotency_key, "payload": {"reason": reason},
+            }
+            batch = _Batch(events=[row], removals=[entity],
+                           archive=[{"b_entity": entity, "b_seq": seq}],
+                           results=[WriteResult(seq, entity, Action.REMOVED)])
+            self._flush(conn, batch)
+        self._notify(batch)
+        return batch.results[0]
+
+    def _write(self, items: list[tuple[Record, str | None]], actor: str) -> list[WriteResult]:
+        for record, _ in items:
+            if not isinstance(record, Record):
+                raise StoreError(f"not a record: {type(record).__name__}")
+        with self._writer() as conn:
+            batch = self._plan(conn, items, actor)
+            self._flush(conn, batch)
+        self._notify(batch)
+        return batch.results
+
+    def _plan(self, conn: Connection, items: list[tuple[Record, str | None]], actor: str
+              ) -> _Batch:
+        """Decide, for each record, create / update / duplicate, and build every row."""
+        keys = [k for _, k in items if k]
+        replayed = self._replayed(conn, keys) if keys else {}
+        ids = list({r.id for r, _ in items})
+        seen = self._seen_versions(conn, ids, {r.version for r, _ in items})
+        current = self._current(conn, ids)
+        seq, now = self._next_seq(conn)
+        seq -= 1
+        batch = _Batch()
+        pending: dict[str, dict[str, Any]] = {}  # entity rows this batch inserts or updates
+        geoms = [r.geometry for r, _ in items]
+        wkbs = shapely.to_wkb(geoms, output_dimension=2)
+        bounds = shapely.bounds(geoms).tolist()
+        geojson = shapely.to_geojson(geoms)
+        for (record, key), wkb, box, shape in zip(items, wkbs, bounds, geojson):
+            eid = record.id
+            if key and key in replayed:
+                batch.results.append(replace(replayed[key], duplicate=True))
+                continue
+            if (eid, record.version) in seen:
+                batch.results.append(replace(seen[eid, record.version], duplicate=True))
+                continue
+            seq += 1
+            action = Action.UPDATED if eid in current or eid in pending else Action.CREATED
+            batch.events.append({
+                "seq": seq, "time": now, "actor": actor, "action": action.value,
+                "entity_kind": record.kind.value, "entity_id": eid,
+                "marking": int(record.marking), "agency": record.agency,
+                "source": record.source, "source_id": record.source_id,
+                "version": record.version, "idempotency_key": key,
+                "payload": _payload(record, shape),
+            })
+            row = _entity_row(record, eid, wkb, box, seq)
+            if eid in pending:  # changed twice in one batch: the earlier state becomes history
+                earlier = pending[eid]
+                batch.history.append({**{c: earlier[c] for c in STATE_COLUMNS},
+                                      "valid_from_seq": earlier["seq"], "valid_to_seq": seq})
+                earlier.update(row)
+            elif eid in current:
+                batch.archive.append({"b_entity": eid, "b_seq": seq})
+                pending[eid] = row
+                batch.updates.append(row)
+            else:
+                pending[eid] = row
+                batch.inserts.append(row)
+            result = WriteResult(seq, eid, action)
+            seen[eid, record.version] = result
+            if key:
+                replayed[key] = result
+            batch.results.append(result)
+        return batch
+
+    def _flush(self, conn: Connection, batch: _Batch) -> None:
+        """Run the batch's statements; the caller's transaction makes them one change."""
+        insert_many = self.backend.insert_many
+        if batch.events:
+            insert_many(conn, events, batch.events)
+        if batch.archive:  # before the updates below overwrite the states being archived
+            conn.execute(ARCHIVE, batch.archive)
+        if batch.history:
+            insert_many(conn, entity_versions, batch.history)
+        if batch.inserts:
+            insert_many(conn, entities, batch.inserts)
+        if batch.updates:
+            self.backend.update_many(conn, entities, batch.updates, key="entity_id")
+        if batch.removals:
+            conn.execute(delete(entities).where(entities.c.entity_id.in_(batch.removals)))
+
+    def _notify(self, batch: _Batch) -> None:
+        if not (self._listeners and batch.events):
+            return
+        committed = [Event.model_validate({**row, "payload": _loads(row["payload"])})
+                     for row in batch.events]
+        for listener in self._listeners:
+            try:
+                listener(committed)
+            except Exception:  # a broken listener must not undo or block a committed write
+                log.exception("event listener %r failed", listener)
+
+    def _writer(self):
+        return _WriteTransaction(self)
+
+    def _next_seq(self, conn: Connection) -> tuple[int, datetime]:
+        """The next seq and a write time that never goes back, read under the writer lock."""
+        last = conn.execute(
+            select(events.c.seq, events.c.time).order_by(events.c.seq.desc()).limit(1)
+        ).first()
+        now = utcnow()
+        if last is None:
+            return 1, now
+        return last.seq + 1, max(now, last.time)
+
+    def _replayed(self, conn: Connection, keys: list[str]) -> dict[str, WriteResult]:
+        rows = conn.execute(
+            select(events.c.idempotency_key, events.c.seq, events.c.entity_id, events.c.action)
+            .where(events.c.idempotency_key.in_(keys))
+        )
+        return {r.idempotency_key: WriteResult(r.seq, r.entity_id, Action(r.action))
+                for r in rows}
+
+    def _seen_versions(self, conn: Connection, ids: list[str], versions: set[str]
+                       ) -> dict[tuple[str, str], WriteResult]:
+        """Writes already in the log, by (entity id, version): the dedup key of every write."""
+        if not ids:
+            return {}
+        rows = conn.execute(
+            select(events.c.entity_id, events.c.version, events.c.seq, events.c.action)
+            .where(events.c.entity_id.in_(ids), events.c.version.in_(list(versions)))
+        )
+        return {(r.entity_id, r.version): WriteResult(r.seq, r.entity_id, Action(r.action))
+                for r in rows}
+
+    def _current(self, conn: Connection, ids: list[str]) -> dict[str, _Current]:
+        if not ids:
+            return {}
+        rows = conn.execute(
+            select(entities.c.entity_id, entities.c.kind, entities.c.marking, entities.c.agency)
+            .where(entities.c.entity_id.in_(ids))
+        )
+        return {r.entity_id: _Current(r.kind, r.marking, r.agency) for r in rows}
+
+    # ---------------------------------------------------------------- reading
+
+    def last_seq(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one()
+
+    def get(self, viewer: Viewer, entity: str) -> Record | None:
+        """The current state of one entity, if the viewer may see it."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(entities).where(entities.c.entity_id == entity,
+                                       visible_to(entities, viewer))
+            ).first()
+        return None if row is None else _record_from_entity(row, _geom(row.geom))
+
+    def query(self, viewer: Viewer, q: Query = Query()) -> list[Record]:
+        """Records matching q that the viewer may see, now or as of q.as_of."""
+        return list(self.iter_query(viewer, q))
+
+    def iter_query(self, viewer: Viewer, q: Query = Query()) -> Iterator[Record]:
+        boxes, exact = _spatial_filter(q)
+        if boxes == []:  # spatial conditions that cannot all hold at once
+            return
+
+        def narrowed(stmt, table, seq: int | None = None):
+            stmt = stmt.where(visible_to(table, viewer), *_attribute_filters(table, q))
+            if boxes is not None:
+                stmt = stmt.where(self.backend.index_filter(table, boxes, seq))
+            return stmt
+
+        if q.as_of is None:
+            stmt = narrowed(select(entities), entities)
+            ordered = stmt.order_by(entities.c.time.desc(), entities.c.entity_id)
+        else:  # the rows current at seq S: live ones made by S, and history spanning S
+            seq = self.seq_at(q.as_of)
+            live = narrowed(
+                select(entities.c.geom, entities.c.time, entities.c.entity_id, events.c.payload)
+                .join(events, events.c.seq == entities.c.seq).where(entities.c.seq <= seq),
+                entities)
+            versions = entity_versions.c
+            past = narrowed(
+                select(versions.geom, versions.time, versions.entity_id, events.c.payload)
+                .join(events, events.c.seq == versions.valid_from_seq)
+                .where(versions.valid_from_seq <= seq, versions.valid_to_seq > seq),
+                entity_versions, seq)
+            union = union_all(live, past).subquery()
+            stmt = select(union)
+            ordered = stmt.order_by(union.c.time.desc(), union.c.entity_id)
+        if q.limit is not None:
+            stmt = ordered
+        yield from self._stream(stmt, exact, q.limit, as_of=q.as_of is not None)
+
+    def _stream(self, stmt, exact: Callable[[BaseGeometry], bool] | None, limit: int | None,
+                as_of: bool) -> Iterator[Record]:
+        left = limit if limit is not None else -1
+        if left == 0:
+            return
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=1000).execute(stmt)
+            for part in result.partitions():
+                geoms = shapely.from_wkb([r.geom for r in part])
+                for row, geom in zip(part, geoms):
+                    if exact is not None and (geom is None or not exact(geom)):
+                        continue
+                    if as_of:
+                        yield _record_from_payload(row.payload, geom)
+                    else:
+                        yield _record_from_entity(row, geom)
+                    left -= 1
+                    if left == 0:
+                        return
+
+    def seq_at(self, when: datetime) -> int:
+        """The last seq committed at or before `when` (0 before the first event)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(func.coalesce(func.max(events.c.seq), 0)).where(events.c.time <= when)
+            ).scalar_one()
+
+    def events_after(self, viewer: Viewer, seq: int, limit: int = 1000) -> list[Event]:
+        """Events after seq that the viewer may see, oldest first: catch-up and replay."""
+        if limit < 1:
+            raise StoreError("limit must be at least 1")
+        stmt = (select(events).where(events.c.seq > seq, visible_to(events, viewer))
+                .order_by(events.c.seq).limit(limit))
+        with self.engine.connect() as conn:
+            return [_event(row) for row in conn.execute(stmt)]
+
+    def history(self, viewer: Viewer, entity: str) -> list[Event]:
+        """Every event of one entity that the viewer may see, oldest first."""
+        stmt = (select(events).where(events.c.entity_id == entity, visible_to(events, viewer))
+                .order_by(events.c.seq))
+        with self.engine.connect() as conn:
+            return [_event(row) for row in conn.execute(stmt)]
+
+    def count(self, viewer: Viewer) -> int:
+        """How many current entities the viewer may see."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(func.count()).select_from(entities).where(visible_to(entities, viewer))
+            ).scalar_one()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class _WriteTransaction:
+    """One writer at a time, in this process (a lock) and across processes (the backend's)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __enter__(self) -> Connection:
+        self.store._write_lock.acquire()
+        try:
+            self.conn = self.store.engine.connect().execution_options(sitroom_write=True)
+            self.tx = self.conn.begin()
+            self.store.backend.begin_write(self.conn)
+        except BaseException:
+            self.store._write_lock.release()
+            raise
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self.tx.commit()
+            else:
+                self.tx.rollback()
+        finally:
+            self.conn.close()
+            self.store._write_lock.release()
+
+
+# Copies an entity's current state into the history, closed at the superseding event.
+ARCHIVE = text(
+    f"INSERT INTO entity_versions ({', '.join(STATE_COLUMNS)}, valid_from_seq, valid_to_seq) "
+    f"SELECT {', '.join(STATE_COLUMNS)}, seq, :b_seq FROM entities WHERE entity_id = :b_entity"
+)
+
+
+def _entity_row(record: Record, eid: str, wkb: bytes | None, bounds: list[float],
+                seq: int) -> dict[str, Any]:
+    """The entities row of a record (bounds are NaN when it has no geometry)."""
+    if record.geometry is None:
+        bounds = [None] * 4
+    return {
+        "entity_id": eid, "kind": record.kind.value, "marking": int(record.marking),
+        "agency": record.agency, "category": record.category,
+        "severity": record.severity.value, "status": record.status, "time": record.time,
+        "expires": record.expires, "geom": wkb,
+        "minx": bounds[0], "miny": bounds[1], "maxx": bounds[2], "maxy": bounds[3],
+        "source": record.source, "source_id": record.source_id, "version": record.version,
+        "title": record.title, "seq": seq,
+        "extra": record.model_dump_json(exclude=Record.COLUMNS),
+    }
+
+
+def _payload(record: Record, geojson: str | None) -> str:
+    """A record's JSON for the log; shapely writes the geometry, much faster than via dicts."""
+    head = record.model_dump_json(exclude={"geometry"})
+    return f'{head[:-1]},"geometry":{geojson or "null"}}}'
+
+
+def _loads(value: str | dict[str, Any]) -> dict[str, Any]:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _geom(wkb: bytes | None) -> BaseGeometry | None:
+    return None if wkb is None else shapely.from_wkb(wkb)
+
+
+def _record_from_entity(row: Row, geom: BaseGeometry | None) -> Record:
+    data = dict(row.extra)
+    data.update(
+        kind=row.kind, source=row.source, source_id=row.source_id, version=row.version,
+        marking=Marking(row.marking), agency=row.agency, title=row.title,
+        category=row.category, severity=row.severity, status=row.status, time=row.time,
+        expires=row.expires, geometry=geom,
+    )
+    return RECORD_TYPES[Kind(row.kind)].model_validate(data, context=TRUSTED)
+
+
+def _record_from_payload(payload: dict[str, Any], geom: BaseGeometry | None) -> Record:
+    data = {**payload, "geometry": geom}
+    return RECORD_TYPES[Kind(payload["kind"])].model_validate(data, context=TRUSTED)
+
+
+def _event(row: Row) -> Event:
+    return Event(seq=row.seq, time=row.time, actor=row.actor, action=Action(row.action),
+                 entity_kind=Kind(row.entity_kind), entity_id=row.entity_id,
+                 marking=Marking(row.marking), agency=row.agency, source=row.source,
+                 source_id=row.source_id, version=row.version, payload=row.payload)
+
+
+def _attribute_filters(table, q: Query) -> list:
+    clauses = []
+    for column, values in (("kind", q.kinds), ("category", q.categories),
+                           ("severity", q.severities), ("agency", q.agencies),
+                           ("status", q.statuses)):
+        if values:
+            clauses.append(table.c[column].in_([str(v) for v in values]))
+    if q.start is not None:
+        clauses.append(table.c.time >= q.start)
+    if q.end is not None:
+        clauses.append(table.c.time < q.end)
+    return clauses
+
+
+def _spatial_filter(q: Query) -> tuple[list[BBox] | None, Callable[[BaseGeometry], bool] | None]:
+    """Index boxes (candidates) and an exact test for the query's spatial conditions."""
+    tests: list[Callable[[BaseGeometry], bool]] = []
+    boxes: list[BBox] | None = None
+
+    def narrow(new: list[BBox]) -> None:
+        nonlocal boxes
+        if boxes is None:
+            boxes = new
+        else:  # several conditions: keep the pairwise overlaps of their boxes
+            boxes = [(max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
+                     for a in boxes for b in new]
+            boxes = [b for b in boxes if b[0] <= b[2] and b[1] <= b[3]]
+
+    if q.bbox is not None:
+        parts = bbox_parts(q.bbox)
+        narrow(parts)
+        area = shapely.union_all([shapely.box(*p) for p in parts])
+        shapely.prepare(area)
+        tests.append(area.intersects)
+    if q.near is not None:
+        lon, lat, radius = q.near
+        narrow(circle_bbox(lon, lat, radius))
+        tests.append(lambda g: distance_m(lon, lat, g) <= radius)
+    if q.within is not None:
+        check_geometry(q.within)
+        narrow(bbox_parts(q.within.bounds))
+        polygon = q.within
+        shapely.prepare(polygon)
+        tests.append(polygon.intersects)
+    if not tests:
+        return None, None
+    if len(tests) == 1:
+        return boxes, tests[0]
+    return boxes, lambda g: all(t(g) for t in tests)
+
+
+def open_store(url: str, **engine_options: Any) -> Store:
+    """A Store on a database URL (sqlite:///path or postgresql+psycopg://...)."""
+    return Store(create_engine(url, **engine_options))
