@@ -31,19 +31,55 @@ def parse_geometry(value: Any) -> BaseGeometry:
     if isinstance(value, BaseGeometry):
         geom = value
     elif isinstance(value, Mapping):
-        if "type" not in value:
-            raise GeometryError("geometry has no 'type'")
-        if value["type"] == "Feature":
-            raise GeometryError("expected a geometry, got a Feature")
-        try:
-            geom = shape(value)
-        except (ValueError, TypeError, AttributeError, IndexError, KeyError,
-                shapely.errors.GEOSException) as exc:
-            raise GeometryError(f"malformed {value.get('type')} geometry: {exc}") from None
+        geom = _from_geojson(value)
     else:
-        raise GeometryError(f"expected a GeoJSON geometry object, got {type(value).__name__}")
+        geom = _not_a_geometry(value)
     check_geometry(geom)
     return geom
+
+
+GEOJSON_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
+                 "MultiPolygon", "GeometryCollection"}
+
+
+def _from_geojson(value: Mapping) -> BaseGeometry:
+    kind = value.get("type")
+    if kind not in GEOJSON_TYPES:
+        raise GeometryError(f"unknown geometry type {kind!r}" if kind else "geometry has no 'type'")
+    if kind == "GeometryCollection":
+        if not isinstance(value.get("geometries"), list):
+            raise GeometryError("a GeometryCollection needs a 'geometries' list")
+        return shapely.GeometryCollection([_from_geojson(g) if isinstance(g, Mapping) else
+                                           _not_a_geometry(g) for g in value["geometries"]])
+    if "coordinates" not in value:
+        raise GeometryError(f"{kind} geometry has no 'coordinates'")
+    if kind in ("Polygon", "MultiPolygon"):
+        _check_rings_closed(value["coordinates"], kind)
+    try:
+        return shape(value)
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError,
+            shapely.errors.ShapelyError) as exc:
+        raise GeometryError(f"malformed {kind} geometry: {exc}") from None
+
+
+def _not_a_geometry(value: Any) -> BaseGeometry:
+    raise GeometryError(f"expected a GeoJSON geometry object, got {type(value).__name__}")
+
+
+def _check_rings_closed(coordinates: Any, kind: str) -> None:
+    """RFC 7946 3.1.6: a ring's last position equals its first (shapely would close it)."""
+    polygons = coordinates if kind == "MultiPolygon" else [coordinates]
+    try:
+        for polygon in polygons:
+            for ring in polygon:
+                if len(ring) < 4:
+                    raise GeometryError(f"{kind} ring has {len(ring)} positions; "
+                                        "a closed ring needs at least 4")
+                if list(ring[0]) != list(ring[-1]):
+                    raise GeometryError(f"{kind} ring is not closed: it starts at {ring[0]} "
+                                        f"and ends at {ring[-1]}")
+    except TypeError:
+        raise GeometryError(f"malformed {kind} coordinates") from None
 
 
 def check_geometry(geom: BaseGeometry) -> None:

@@ -62,7 +62,8 @@ class Query:
 
     `near` is (lon, lat, radius in metres); `within` a polygon the record must intersect;
     `start`/`end` bound the record's time (start inclusive, end exclusive); `as_of` reads the
-    state as it was at that moment instead of now.
+    state as it was at that moment (a datetime) or just after that event (an int seq) instead
+    of now. Without `limit` the order is the database's; with it, newest record time first.
     """
 
     kinds: Sequence[Kind | str] = ()
@@ -75,7 +76,7 @@ class Query:
     severities: Sequence[str] = ()
     agencies: Sequence[str] = ()
     statuses: Sequence[str] = ()
-    as_of: datetime | None = None
+    as_of: datetime | int | None = None
     limit: int | None = None
 
 
@@ -160,7 +161,7 @@ class Store:
         """Take an entity off the current picture; its history stays in the log."""
         with self._writer() as conn:
             if idempotency_key and (seen := self._replayed(conn, [idempotency_key])):
-                return seen[idempotency_key]
+                return replace(seen[idempotency_key], duplicate=True)
             current = self._current(conn, [entity]).get(entity)
             if current is None:
                 raise StoreError(f"no current entity {entity}")
@@ -345,7 +346,7 @@ class Store:
             stmt = narrowed(select(entities), entities)
             ordered = stmt.order_by(entities.c.time.desc(), entities.c.entity_id)
         else:  # the rows current at seq S: live ones made by S, and history spanning S
-            seq = self.seq_at(q.as_of)
+            seq = q.as_of if isinstance(q.as_of, int) else self.seq_at(q.as_of)
             live = narrowed(
                 select(entities.c.geom, entities.c.time, entities.c.entity_id, events.c.payload)
                 .join(events, events.c.seq == entities.c.seq).where(entities.c.seq <= seq),

@@ -1,0 +1,372 @@
+"""The store's contract, run on SQLite and on PostGIS alike (see conftest.BACKENDS)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import shapely
+from sqlalchemy import func, select
+
+from dashboard.geometry import GeometryError
+from dashboard.model import (
+    Action,
+    Alert,
+    AlertArea,
+    AlertInfo,
+    Annotation,
+    Incident,
+    Kind,
+    Marking,
+    Unit,
+    Viewer,
+)
+from dashboard.store import Query, StoreError, open_store
+from dashboard.store.schema import entities, entity_versions, events
+
+HELSINKI = (24.94, 60.17)
+T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+ALL = Viewer(agency="police", clearance=Marking.RED)
+
+
+def incident(source_id: str, lon: float = HELSINKI[0], lat: float = HELSINKI[1], *,
+             version: str = "1", marking: Marking = Marking.GREEN, agency: str = "police",
+             **fields) -> Incident:
+    return Incident(source="test", source_id=source_id, version=version, marking=marking,
+                    agency=agency, geometry=shapely.Point(lon, lat), time=fields.pop("time", T0),
+                    **fields)
+
+
+def ids(records) -> set[str]:
+    return {r.source_id for r in records}
+
+
+def count(store, table) -> int:
+    with store.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+# ------------------------------------------------------------------------- writes
+
+def test_round_trip_keeps_every_field(store):
+    alert = Alert(
+        source="cap", source_id="urn:oid:1", version="2026-11-25T08:00:00Z",
+        marking="TLP:AMBER", agency="fmi", title="Storm warning", category="Met",
+        severity="Severe", time=T0, expires=T0 + timedelta(hours=6),
+        geometry={"type": "Polygon",
+                  "coordinates": [[[24, 60], [25, 60], [25, 61], [24, 61], [24, 60]]]},
+        sender="fmi@example.org", sent=T0, msg_type="Alert", references=["a,b,c"],
+        infos=[AlertInfo(language="fi-FI", headline="Myrskyvaroitus", severity="severe",
+                         areas=[AlertArea(description="Uusimaa", geocodes={"FIPS": ["1"]})]),
+               AlertInfo(language="en-GB", headline="Storm warning")],
+        attributes={"raw": {"nested": [1, 2]}},
+    )
+    result = store.write(alert, actor="feed:fmi")
+    assert result.action is Action.CREATED and not result.duplicate
+    got = store.get(ALL.model_copy(update={"agency": "fmi"}), result.entity_id)
+    assert got == alert
+    assert got.id == alert.id == result.entity_id
+
+
+def test_every_kind_is_stored(store):
+    records = [
+        incident("i1"),
+        Unit(source="cad", source_id="u1", marking="GREEN", agency="fire", callsign="RPL101",
+             status="en-route", geometry=shapely.Point(24.9, 60.2)),
+        Annotation(source="sitroom", source_id="a1", marking="CLEAR", agency="police",
+                   label="Cordon", geometry=shapely.Point(24.9, 60.2).buffer(0.01)),
+    ]
+    store.write_many(records, actor="test")
+    got = {r.kind: r for r in store.query(ALL)}
+    assert set(got) == {Kind.INCIDENT, Kind.UNIT, Kind.ANNOTATION}
+    assert got[Kind.UNIT].callsign == "RPL101"
+    assert got[Kind.ANNOTATION].geometry.equals(records[2].geometry)
+
+
+def test_same_version_twice_is_one_record(store):
+    first = store.write(incident("a"), actor="t")
+    again = store.write(incident("a", title="changed but same version"), actor="t")
+    assert again.duplicate and (again.seq, again.entity_id) == (first.seq, first.entity_id)
+    assert count(store, events) == 1 and count(store, entities) == 1
+    assert store.get(ALL, first.entity_id).title == ""
+
+
+def test_idempotency_key_returns_the_first_answer(store):
+    first = store.write(incident("a"), actor="phone", idempotency_key="key-1")
+    retry = store.write(incident("a", version="2"), actor="phone", idempotency_key="key-1")
+    assert retry.duplicate
+    assert (retry.seq, retry.entity_id, retry.action) == (first.seq, first.entity_id,
+                                                          first.action)
+    assert count(store, events) == 1
+
+
+def test_duplicates_inside_one_batch(store):
+    results = store.write_many([incident("a"), incident("a"), incident("b")], actor="t")
+    assert [r.duplicate for r in results] == [False, True, False]
+    assert count(store, events) == 2
+
+
+def test_update_keeps_history_and_state_as_of(store):
+    created = store.write(incident("a", title="smoke"), actor="t")
+    updated = store.write(incident("a", 24.95, version="2", title="fire"), actor="t")
+    assert updated.action is Action.UPDATED and updated.entity_id == created.entity_id
+    assert [r.title for r in store.query(ALL)] == ["fire"]
+    assert [e.action for e in store.history(ALL, created.entity_id)] == [Action.CREATED,
+                                                                         Action.UPDATED]
+    assert [r.title for r in store.query(ALL, Query(as_of=created.seq))] == ["smoke"]
+    assert [r.title for r in store.query(ALL, Query(as_of=updated.seq))] == ["fire"]
+    assert store.query(ALL, Query(as_of=0)) == []
+    # the old position is found where it was, as of then; not now
+    old_box = (24.93, 60.16, 24.945, 60.18)
+    assert ids(store.query(ALL, Query(bbox=old_box, as_of=created.seq))) == {"a"}
+    assert store.query(ALL, Query(bbox=old_box)) == []
+
+
+def test_state_as_of_a_time(store):
+    store.write(incident("a"), actor="t")
+    between = datetime.now(UTC)
+    store.write(incident("b"), actor="t")
+    assert ids(store.query(ALL, Query(as_of=between))) == {"a"}
+    assert ids(store.query(ALL, Query(as_of=between - timedelta(days=1)))) == set()
+    assert ids(store.query(ALL, Query(as_of=datetime.now(UTC)))) == {"a", "b"}
+
+
+def test_several_changes_of_one_entity_in_one_batch(store):
+    results = store.write_many(
+        [incident("a", title="v1"), incident("a", version="2", title="v2"),
+         incident("a", version="3", title="v3")], actor="t")
+    assert [r.action for r in results] == [Action.CREATED, Action.UPDATED, Action.UPDATED]
+    for result, title in zip(results, ["v1", "v2", "v3"]):
+        assert [r.title for r in store.query(ALL, Query(as_of=result.seq))] == [title]
+    assert count(store, entity_versions) == 2
+
+
+def test_remove_takes_it_off_the_picture_but_not_the_log(store):
+    created = store.write(incident("a"), actor="t")
+    removed = store.remove(created.entity_id, actor="commander", reason="false alarm",
+                           idempotency_key="rm-1")
+    assert removed.action is Action.REMOVED and removed.seq == created.seq + 1
+    assert store.query(ALL) == [] and store.get(ALL, created.entity_id) is None
+    history = store.history(ALL, created.entity_id)
+    assert [e.action for e in history] == [Action.CREATED, Action.REMOVED]
+    assert history[-1].payload == {"reason": "false alarm"}
+    assert ids(store.query(ALL, Query(as_of=created.seq))) == {"a"}
+    with pytest.raises(StoreError, match="no current entity"):
+        store.remove(created.entity_id, actor="t")
+    # written again after removal: it comes back, with its history continuous
+    again = store.write(incident("a", version="2"), actor="t")
+    assert again.action is Action.CREATED and again.entity_id == created.entity_id
+    assert ids(store.query(ALL)) == {"a"}
+    assert len(store.history(ALL, created.entity_id)) == 3
+
+
+def test_remove_with_the_same_key_answers_the_same(store):
+    created = store.write(incident("a"), actor="t")
+    first = store.remove(created.entity_id, actor="t", idempotency_key="rm")
+    second = store.remove(created.entity_id, actor="t", idempotency_key="rm")
+    assert second.duplicate and (second.seq, second.action) == (first.seq, first.action)
+
+
+def test_seq_is_contiguous_and_in_commit_order(store):
+    store.write_many([incident(str(i)) for i in range(7)], actor="t")
+    store.write(incident("x"), actor="t")
+    seqs = [e.seq for e in store.events_after(ALL, 0)]
+    assert seqs == list(range(1, 9))
+    assert store.last_seq() == 8
+
+
+def test_concurrent_writers_get_distinct_contiguous_seqs(store, database_url):
+    """Two Store objects (as two processes would) and threads, all writing at once."""
+    other = open_store(database_url)
+    errors = []
+
+    def writer(target, prefix):
+        try:
+            for n in range(10):
+                target.write_many([incident(f"{prefix}-{n}-{i}") for i in range(5)],
+                                  actor=prefix)
+        except Exception as exc:  # reported below: a writer must not fail
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(s, p))
+               for s, p in ((store, "a"), (other, "b"), (store, "c"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    other.close()
+    assert errors == []
+    assert [e.seq for e in store.events_after(ALL, 0, limit=10_000)] == list(range(1, 151))
+
+
+def test_a_failed_batch_writes_nothing(store, monkeypatch):
+    store.write(incident("before"), actor="t")
+    real_insert = store.backend.insert_many
+
+    def failing(conn, table, rows):
+        real_insert(conn, table, rows)
+        if table is entities:
+            raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(store.backend, "insert_many", failing)
+    with pytest.raises(RuntimeError):
+        store.write_many([incident("x"), incident("y")], actor="t")
+    monkeypatch.undo()
+    assert count(store, events) == 1 and count(store, entities) == 1
+    assert store.write(incident("x"), actor="t").seq == 2
+
+
+def test_listeners_hear_committed_events_and_cannot_break_writes(store):
+    heard = []
+    store.subscribe(heard.extend)
+    store.subscribe(lambda events: 1 / 0)
+    result = store.write(incident("a"), actor="t")
+    assert [(e.seq, e.kind, e.entity_id) for e in heard] == [
+        (result.seq, "incident.created", result.entity_id)]
+    assert heard[0].payload["geometry"] == {"type": "Point", "coordinates": list(HELSINKI)}
+    store.write(incident("a"), actor="t")  # a duplicate commits nothing and tells nobody
+    assert len(heard) == 1
+
+
+def test_not_a_record_is_refused(store):
+    with pytest.raises(StoreError, match="not a record"):
+        store.write({"kind": "incident"}, actor="t")
+
+
+# ------------------------------------------------------------------------- queries
+
+def test_bbox(store):
+    store.write_many([incident("in", 24.94, 60.17), incident("out", 25.5, 60.5),
+                      incident("edge", 25.0, 60.2)], actor="t")
+    assert ids(store.query(ALL, Query(bbox=(24.9, 60.1, 25.0, 60.2)))) == {"in", "edge"}
+
+
+def test_bbox_is_exact_for_shapes_not_just_their_boxes(store):
+    # An L-shaped area whose bounding box covers the query box, but the shape itself does not.
+    ell = shapely.Polygon([(24, 60), (25, 60), (25, 60.1), (24.1, 60.1), (24.1, 61), (24, 61)])
+    store.write(Annotation(source="t", source_id="ell", marking="CLEAR", agency="police",
+                           geometry=ell), actor="t")
+    assert store.query(ALL, Query(bbox=(24.5, 60.5, 24.9, 60.9))) == []
+    assert ids(store.query(ALL, Query(bbox=(24.5, 60.05, 24.9, 60.9)))) == {"ell"}
+
+
+def test_bbox_across_the_antimeridian(store):
+    store.write_many([incident("fiji", 179.5, -17.0), incident("samoa", -172.0, -13.8),
+                      incident("hawaii", -155.0, 19.6)], actor="t")
+    assert ids(store.query(ALL, Query(bbox=(178.0, -20.0, -170.0, -10.0)))) == {"fiji", "samoa"}
+
+
+def test_records_without_geometry_are_found_by_everything_but_space(store):
+    store.write(Alert(source="cap", source_id="geocode-only", marking="CLEAR", agency="nws",
+                      time=T0), actor="t")
+    assert ids(store.query(ALL)) == {"geocode-only"}
+    assert store.query(ALL, Query(bbox=(-180, -90, 180, 90))) == []
+
+
+def test_radius_in_metres(store):
+    lon, lat = HELSINKI
+    metres_per_degree_lat = 111_195.0
+    near = lat + 990 / metres_per_degree_lat
+    far = lat + 1010 / metres_per_degree_lat
+    store.write_many([incident("990m", lon, near), incident("1010m", lon, far)], actor="t")
+    assert ids(store.query(ALL, Query(near=(lon, lat, 1000)))) == {"990m"}
+    assert ids(store.query(ALL, Query(near=(lon, lat, 1100)))) == {"990m", "1010m"}
+
+
+def test_radius_reaches_the_edge_of_an_area(store):
+    lon, lat = HELSINKI
+    square = shapely.box(lon + 0.02, lat - 0.01, lon + 0.04, lat + 0.01)  # west edge ~1.1 km
+    store.write(Annotation(source="t", source_id="sq", marking="CLEAR", agency="police",
+                           geometry=square), actor="t")
+    assert store.query(ALL, Query(near=(lon, lat, 1000))) == []
+    assert ids(store.query(ALL, Query(near=(lon, lat, 1200)))) == {"sq"}
+
+
+def test_within_polygon(store):
+    store.write_many([incident("in", 24.95, 60.17), incident("out", 24.99, 60.19)], actor="t")
+    triangle = shapely.Polygon([(24.9, 60.15), (25.0, 60.15), (24.95, 60.2)])
+    assert ids(store.query(ALL, Query(within=triangle))) == {"in"}
+    with pytest.raises(GeometryError):
+        store.query(ALL, Query(within=shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])))
+
+
+def test_spatial_conditions_combine(store):
+    store.write_many([incident("a", 24.94, 60.17), incident("b", 24.96, 60.17)], actor="t")
+    got = store.query(ALL, Query(bbox=(24.9, 60.1, 25.0, 60.2), near=(24.94, 60.17, 500)))
+    assert ids(got) == {"a"}
+    assert store.query(ALL, Query(bbox=(0, 0, 1, 1), near=(24.94, 60.17, 500))) == []
+
+
+def test_time_window_and_attributes(store):
+    store.write_many([
+        incident("early", time=T0, category="fire", severity="severe"),
+        incident("late", time=T0 + timedelta(hours=2), category="flood", severity="minor",
+                 agency="rescue"),
+        incident("later", time=T0 + timedelta(hours=5), category="fire", status="closed"),
+    ], actor="t")
+    window = Query(start=T0 + timedelta(hours=1), end=T0 + timedelta(hours=5))
+    assert ids(store.query(ALL, window)) == {"late"}
+    assert ids(store.query(ALL, Query(start=T0, end=T0 + timedelta(hours=2)))) == {"early"}
+    assert ids(store.query(ALL, Query(categories=["fire"]))) == {"early", "later"}
+    assert ids(store.query(ALL, Query(severities=["severe", "minor"]))) == {"early", "late"}
+    assert ids(store.query(ALL, Query(agencies=["rescue"]))) == {"late"}
+    assert ids(store.query(ALL, Query(statuses=["closed"]))) == {"later"}
+    assert ids(store.query(ALL, Query(kinds=[Kind.ALERT]))) == set()
+
+
+def test_limit_returns_the_newest(store):
+    store.write_many([incident(str(h), time=T0 + timedelta(hours=h)) for h in range(6)],
+                     actor="t")
+    assert [r.source_id for r in store.query(ALL, Query(limit=3))] == ["5", "4", "3"]
+    assert store.query(ALL, Query(limit=0)) == []
+
+
+# ------------------------------------------------------------------------- markings
+
+MARKED = [(m, a) for m in Marking for a in ("police", "customs")]
+
+
+@pytest.fixture
+def marked_store(store):
+    store.write_many([incident(f"{m.name}-{a}", marking=m, agency=a) for m, a in MARKED],
+                     actor="t")
+    return store
+
+
+@pytest.mark.parametrize("viewer, expected", [
+    (Viewer(agency="public", clearance=Marking.CLEAR),
+     {"CLEAR-police", "CLEAR-customs"}),
+    (Viewer(agency="customs", clearance=Marking.GREEN),
+     {"CLEAR-police", "CLEAR-customs", "GREEN-police", "GREEN-customs"}),
+    (Viewer(agency="police", clearance=Marking.AMBER),
+     {"CLEAR-police", "CLEAR-customs", "GREEN-police", "GREEN-customs", "AMBER-police",
+      "AMBER-customs"}),
+    (Viewer(agency="police", clearance=Marking.AMBER_STRICT),
+     {"CLEAR-police", "CLEAR-customs", "GREEN-police", "GREEN-customs", "AMBER-police",
+      "AMBER-customs", "AMBER_STRICT-police"}),
+    (Viewer(agency="customs", clearance=Marking.RED),
+     {"CLEAR-police", "CLEAR-customs", "GREEN-police", "GREEN-customs", "AMBER-police",
+      "AMBER-customs", "AMBER_STRICT-customs", "RED-customs"}),
+])
+def test_every_read_path_honours_markings(marked_store, viewer, expected):
+    store = marked_store
+    assert ids(store.query(viewer)) == expected
+    assert ids(store.query(viewer, Query(bbox=(24, 60, 26, 61)))) == expected
+    assert ids(store.query(viewer, Query(as_of=store.last_seq()))) == expected
+    assert {e.source_id for e in store.events_after(viewer, 0)} == expected
+    assert store.count(viewer) == len(expected)
+    for m, a in MARKED:
+        record = incident(f"{m.name}-{a}", marking=m, agency=a)
+        visible = store.get(viewer, record.id) is not None
+        assert visible == (record.source_id in expected) == viewer.can_see(m, a)
+        assert bool(store.history(viewer, record.id)) == visible
+
+
+def test_events_after_pages_in_order(store):
+    store.write_many([incident(str(i)) for i in range(10)], actor="t")
+    first = store.events_after(ALL, 0, limit=4)
+    rest = store.events_after(ALL, first[-1].seq, limit=100)
+    assert [e.seq for e in first + rest] == list(range(1, 11))
+    with pytest.raises(StoreError):
+        store.events_after(ALL, 0, limit=0)
