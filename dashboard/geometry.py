@@ -1,8 +1,10 @@
 """Geometry in, geometry checked: the one place that decides what shape the COP accepts.
 
-Everything is WGS 84 longitude/latitude (RFC 7946). A geometry is refused, with a reason a
-person can act on, when it is empty, invalid (self-intersecting, unclosed ring), has NaN or
-infinite coordinates, or leaves the longitude/latitude range.
+Everything is WGS 84 longitude/latitude (RFC 7946), in two dimensions: a third coordinate
+(altitude, depth) is dropped here, and adapters that know what it means keep it as an attribute.
+A geometry is refused, with a reason a person can act on, when it is empty, invalid
+(self-intersecting, unclosed ring), has NaN or infinite coordinates, or leaves the
+longitude/latitude range.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ def parse_geometry(value: Any) -> BaseGeometry:
         geom = _from_geojson(value)
     else:
         geom = _not_a_geometry(value)
+    if geom.has_z:
+        geom = shapely.force_2d(geom)
     check_geometry(geom)
     return geom
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import geoalchemy2
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -34,21 +35,30 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.types import TypeDecorator, UserDefinedType
+from sqlalchemy.types import TypeDecorator
 
-class PostGISGeometry(UserDefinedType):
-    """geometry(Geometry, 4326) exchanged as WKB bytes, so both backends speak the same."""
+class PostGISGeometry(geoalchemy2.Geometry):
+    """geoalchemy2's PostGIS geometry, exchanged as plain WKB bytes on both backends.
+
+    shapely reads and writes WKB in bulk, so no per-row geometry objects are made in between.
+    """
 
     cache_ok = True
 
-    def get_col_spec(self, **kw: Any) -> str:
-        return "geometry(Geometry, 4326)"
+    def __init__(self) -> None:
+        super().__init__(geometry_type="GEOMETRY", srid=4326, spatial_index=False)
 
     def bind_expression(self, bindvalue):
         return func.ST_GeomFromWKB(bindvalue, 4326, type_=self)
 
     def column_expression(self, col):
         return func.ST_AsBinary(col, type_=LargeBinary)
+
+    def bind_processor(self, dialect):
+        return None
+
+    def result_processor(self, dialect, coltype):
+        return None
 
 
 Geometry = LargeBinary().with_variant(PostGISGeometry(), "postgresql")

@@ -9,6 +9,7 @@ columns, so the index can never disagree with the rows. PostgreSQL keeps a PostG
 with a GiST index.
 """
 
+import geoalchemy2
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
@@ -42,14 +43,6 @@ SQLITE_INDEXES = (
                                          NEW.valid_from_seq, NEW.valid_to_seq);
     END""",
 )
-
-
-class _PostGISGeometry(sa.types.UserDefinedType):
-    cache_ok = True
-
-    def get_col_spec(self, **kw):
-        return "geometry(Geometry, 4326)"
-
 
 
 def _json():
@@ -87,7 +80,7 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-        geometry_type = _PostGISGeometry()
+        geometry_type = geoalchemy2.Geometry("GEOMETRY", srid=4326, spatial_index=False)
     else:
         geometry_type = sa.LargeBinary()
 

@@ -1,0 +1,87 @@
+"""Property tests: idempotency and marking filters hold for any sequence of writes and viewers."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from dashboard.model import Incident, Marking, Viewer
+from dashboard.store import Query
+from dashboard.store.schema import entities, events
+
+AGENCIES = ("police", "customs", "fire")
+PROPERTY_SETTINGS = settings(max_examples=40, deadline=None,
+                             suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+write = st.tuples(
+    st.integers(0, 5),  # source id
+    st.integers(1, 3),  # version
+    st.sampled_from(list(Marking)),
+    st.sampled_from(AGENCIES),
+    st.floats(24.0, 25.0), st.floats(60.0, 60.5),
+)
+
+
+def make(source: str, spec, prefix: str) -> Incident:
+    sid, version, marking, agency, lon, lat = spec
+    return Incident(source=source, source_id=str(sid), version=str(version), marking=marking,
+                    agency=f"{prefix}{agency}", geometry=shapely.Point(lon, lat))
+
+
+def counts(store, source: str) -> tuple[int, int]:
+    with store.engine.connect() as conn:
+        n_events = conn.execute(select(func.count()).select_from(events)
+                                .where(events.c.source == source)).scalar_one()
+        n_entities = conn.execute(select(func.count()).select_from(entities)
+                                  .where(entities.c.source == source)).scalar_one()
+    return n_events, n_entities
+
+
+@PROPERTY_SETTINGS
+@given(specs=st.lists(write, max_size=25), cut=st.integers(0, 25), data=st.data())
+def test_writes_are_idempotent(store, specs, cut, data):
+    """However writes are batched and repeated, one event per (id, version), one entity per id."""
+    source = f"prop-{uuid.uuid4()}"
+    records = [make(source, spec, "") for spec in specs]
+    store.write_many(records[:cut], actor="p")
+    for record in records[cut:]:
+        store.write(record, actor="p")
+    expected = (len({(r.source_id, r.version) for r in records}),
+                len({r.source_id for r in records}))
+    assert counts(store, source) == expected
+    last = store.last_seq()
+    replay = data.draw(st.permutations(records))
+    results = store.write_many(replay, actor="p")
+    assert all(r.duplicate for r in results)
+    assert store.last_seq() == last and counts(store, source) == expected
+
+
+@PROPERTY_SETTINGS
+@given(specs=st.lists(write, min_size=1, max_size=20),
+       viewers=st.lists(st.tuples(st.sampled_from(AGENCIES), st.sampled_from(list(Marking))),
+                        min_size=1, max_size=4))
+def test_no_read_returns_a_record_above_the_viewer(store, specs, viewers):
+    """Every read path returns exactly what Viewer.can_see allows: nothing more, nothing less."""
+    prefix = f"{uuid.uuid4().hex[:8]}-"
+    source = f"prop-{prefix}"
+    for record in [make(source, spec, prefix) for spec in specs]:
+        store.write(record, actor="p")
+    mine = Query(agencies=[prefix + a for a in AGENCIES])
+    every = {r.id: r for r in itertools.chain.from_iterable(
+        store.query(Viewer(agency=prefix + a, clearance=Marking.RED), mine) for a in AGENCIES)}
+    assert len(every) == len({spec[0] for spec in specs})  # RED in each agency sees it all
+    for agency, clearance in viewers:
+        viewer = Viewer(agency=prefix + agency, clearance=clearance)
+        allowed = {i for i, r in every.items() if viewer.can_see(r.marking, r.agency)}
+        for q in (mine, Query(agencies=mine.agencies, bbox=(24, 60, 25, 60.5)),
+                  Query(agencies=mine.agencies, as_of=store.last_seq())):
+            got = store.query(viewer, q)
+            assert all(viewer.can_see(r.marking, r.agency) for r in got)
+            assert {r.id for r in got} == allowed
+        log = [e for e in store.events_after(viewer, 0, limit=100_000) if e.source == source]
+        assert all(viewer.can_see(e.marking, e.agency) for e in log)
