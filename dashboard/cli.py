@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from dashboard import __version__
+from dashboard.demo.scenario import ScenarioRunner
 from dashboard.feeds import FORMATS, detect_format
 from dashboard.feeds.base import FeedDefaults, FeedFormatError, Parsed
 from dashboard.model import Kind, Marking
@@ -229,6 +230,46 @@ def _echo_summary(summary: FileSummary) -> None:
     hidden = len(summary.refused_items) - REFUSED_SHOWN
     if hidden > 0:
         click.echo(f"  ... and {hidden} more refused (see --json)")
+
+
+@main.command()
+def serve() -> None:
+    """Serve the COP web app on the configured store."""
+    settings = _settings()
+    _run_app(settings, _store(settings))
+
+
+@main.command()
+@click.option("--speed", type=click.FloatRange(0.1, 100), default=1.0, show_default=True,
+              help="How fast the scenario's clock runs.")
+def demo(speed: float) -> None:
+    """Serve the COP on a fresh embedded store while a Helsinki scenario unfolds live."""
+    settings = _settings()
+    try:
+        data_dir = settings.ensure_data_dir()
+    except SettingsError as exc:
+        raise Failure(str(exc)) from None
+    database = data_dir / "demo.db"
+    for stale in (database, database.with_name("demo.db-wal"), database.with_name("demo.db-shm")):
+        stale.unlink(missing_ok=True)
+    store = _store(settings.model_copy(update={"database_url": f"sqlite:///{database}"}))
+    runner = ScenarioRunner(store, speed=speed)
+    runner.start()
+    try:
+        _run_app(settings, store)
+    finally:
+        runner.stop()
+
+
+def _run_app(settings: Settings, store: Store) -> None:
+    from dashboard.app import create_app  # Dash loads its pages on import: only when serving
+
+    app = create_app(settings, store)
+    click.echo(f"Sitroom COP on http://{settings.host}:{settings.port}/", err=True)
+    try:
+        app.run(host=settings.host, port=settings.port, debug=False)
+    finally:
+        store.close()
 
 
 if __name__ == "__main__":

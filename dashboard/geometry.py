@@ -181,3 +181,18 @@ def distance_m(lon: float, lat: float, geom: BaseGeometry) -> float:
     local = shapely.transform(geom, to_local)
     nearest = shapely.ops.nearest_points(local, shapely.Point(0.0, 0.0))[0]
     return haversine_m(lon, lat, lon + nearest.x / scale, lat + nearest.y)
+
+
+def circle_polygon(lon: float, lat: float, radius_m: float, segments: int = 64) -> shapely.Polygon:
+    """A true circle of radius_m metres around (lon, lat), as a polygon of points on the sphere."""
+    d = radius_m / EARTH_RADIUS_M
+    p1, l1 = math.radians(lat), math.radians(lon)
+    ring = []
+    for i in range(segments):
+        bearing = 2 * math.pi * i / segments
+        p2 = math.asin(math.sin(p1) * math.cos(d) + math.cos(p1) * math.sin(d) * math.cos(bearing))
+        l2 = l1 + math.atan2(math.sin(bearing) * math.sin(d) * math.cos(p1),
+                             math.cos(d) - math.sin(p1) * math.sin(p2))
+        ring.append((math.degrees(l2), math.degrees(p2)))
+    ring.append(ring[0])
+    return shapely.Polygon(ring)

@@ -1,0 +1,37 @@
+/* Map styling functions, called by dash-leaflet (named through dash_extensions Namespace). */
+window.sitroom = Object.assign({}, window.sitroom, {
+  map: {
+    incidentMarker: function (feature, latlng, context) {
+      const p = feature.properties;
+      const colour = context.hideout.colours[p.severity] || "#9e9e9e";
+      const closed = p.status === "closed";
+      return L.circleMarker(latlng, {
+        radius: p.kind === "report" ? 6 : 9,
+        color: "#212121", weight: p.kind === "report" ? 1 : 2,
+        fillColor: colour, fillOpacity: closed ? 0.3 : 0.95,
+        dashArray: closed ? "3" : null,
+      });
+    },
+    unitMarker: function (feature, latlng) {
+      const p = feature.properties;
+      return L.marker(latlng, {
+        icon: L.divIcon({className: "unit-icon unit-" + p.agency, html: p.title,
+                         iconSize: null}),
+      });
+    },
+    areaStyle: function (feature, context) {
+      const p = feature.properties;
+      if (p.kind === "annotation") {
+        return {color: "#d9480f", weight: 2, dashArray: "6 4", fillOpacity: 0.08};
+      }
+      const colour = context.hideout.colours[p.severity] || "#9e9e9e";
+      return {color: colour, weight: 2, fillColor: colour, fillOpacity: 0.12};
+    },
+    tooltip: function (feature, layer) {
+      const p = feature.properties;
+      const text = document.createElement("div");
+      text.innerText = p.title + "\n" + p.agency + " · " + p.marking;
+      layer.bindTooltip(text);
+    },
+  },
+});
