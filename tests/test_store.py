@@ -370,3 +370,22 @@ def test_events_after_pages_in_order(store):
     assert [e.seq for e in first + rest] == list(range(1, 11))
     with pytest.raises(StoreError):
         store.events_after(ALL, 0, limit=0)
+
+
+def test_snapshot_gives_records_and_the_seq_they_are_current_at(store):
+    store.write_many([incident("a"), incident("b", marking=Marking.RED, agency="customs")],
+                     actor="t")
+    seq, records = store.snapshot(ALL)
+    assert seq == 2 and ids(records) == {"a"}
+    store.write(incident("c"), actor="t")
+    assert store.snapshot(ALL)[0] == 3
+    with pytest.raises(StoreError):
+        store.snapshot(ALL, Query(as_of=1))
+
+
+def test_log_after_is_the_unfiltered_log_for_the_hub(store):
+    store.write_many([incident("a"), incident("b", marking=Marking.RED, agency="customs")],
+                     actor="t")
+    assert [e.source_id for e in store.log_after(0)] == ["a", "b"]
+    assert [e.source_id for e in store.log_after(1, limit=5)] == ["b"]
+    assert [e.source_id for e in store.events_after(ALL, 0)] == ["a"]

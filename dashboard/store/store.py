@@ -332,6 +332,28 @@ class Store:
         return list(self.iter_query(viewer, q))
 
     def iter_query(self, viewer: Viewer, q: Query = Query()) -> Iterator[Record]:
+        with self.engine.connect() as conn:
+            yield from self._select(conn, viewer, q)
+
+    def snapshot(self, viewer: Viewer, q: Query = Query()) -> tuple[int, list[Record]]:
+        """The current records matching q and the seq they are current at, read in one view.
+
+        A client that loads this and then applies the events after that seq misses nothing.
+        """
+        if q.as_of is not None:
+            raise StoreError("a snapshot is of the current state: use query() with as_of")
+        with self._consistent_read() as conn:
+            seq = conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one()
+            return seq, list(self._select(conn, viewer, q))
+
+    def _consistent_read(self) -> Connection:
+        """A connection whose statements all see the same committed state."""
+        conn = self.engine.connect()
+        if self.engine.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        return conn  # SQLite: one read transaction (BEGIN) already sees one WAL snapshot
+
+    def _select(self, conn: Connection, viewer: Viewer, q: Query) -> Iterator[Record]:
         boxes, exact = _spatial_filter(q)
         if boxes == []:  # spatial conditions that cannot all hold at once
             return
@@ -346,7 +368,7 @@ class Store:
             stmt = narrowed(select(entities), entities)
             ordered = stmt.order_by(entities.c.time.desc(), entities.c.entity_id)
         else:  # the rows current at seq S: live ones made by S, and history spanning S
-            seq = q.as_of if isinstance(q.as_of, int) else self.seq_at(q.as_of)
+            seq = q.as_of if isinstance(q.as_of, int) else self._seq_at(conn, q.as_of)
             live = narrowed(
                 select(entities.c.geom, entities.c.time, entities.c.entity_id, events.c.payload)
                 .join(events, events.c.seq == entities.c.seq).where(entities.c.seq <= seq),
@@ -362,34 +384,38 @@ class Store:
             ordered = stmt.order_by(union.c.time.desc(), union.c.entity_id)
         if q.limit is not None:
             stmt = ordered
-        yield from self._stream(stmt, exact, q.limit, as_of=q.as_of is not None)
+        yield from self._stream(conn, stmt, exact, q.limit, as_of=q.as_of is not None)
 
-    def _stream(self, stmt, exact: Callable[[BaseGeometry], bool] | None, limit: int | None,
-                as_of: bool) -> Iterator[Record]:
+    @staticmethod
+    def _stream(conn: Connection, stmt, exact: Callable[[BaseGeometry], bool] | None,
+                limit: int | None, as_of: bool) -> Iterator[Record]:
         left = limit if limit is not None else -1
         if left == 0:
             return
-        with self.engine.connect() as conn:
-            result = conn.execution_options(yield_per=1000).execute(stmt)
-            for part in result.partitions():
-                geoms = shapely.from_wkb([r.geom for r in part])
-                for row, geom in zip(part, geoms):
-                    if exact is not None and (geom is None or not exact(geom)):
-                        continue
-                    if as_of:
-                        yield _record_from_payload(row.payload, geom)
-                    else:
-                        yield _record_from_entity(row, geom)
-                    left -= 1
-                    if left == 0:
-                        return
+        result = conn.execution_options(yield_per=1000).execute(stmt)
+        for part in result.partitions():
+            geoms = shapely.from_wkb([r.geom for r in part])
+            for row, geom in zip(part, geoms):
+                if exact is not None and (geom is None or not exact(geom)):
+                    continue
+                if as_of:
+                    yield _record_from_payload(row.payload, geom)
+                else:
+                    yield _record_from_entity(row, geom)
+                left -= 1
+                if left == 0:
+                    return
 
     def seq_at(self, when: datetime) -> int:
         """The last seq committed at or before `when` (0 before the first event)."""
         with self.engine.connect() as conn:
-            return conn.execute(
-                select(func.coalesce(func.max(events.c.seq), 0)).where(events.c.time <= when)
-            ).scalar_one()
+            return self._seq_at(conn, when)
+
+    @staticmethod
+    def _seq_at(conn: Connection, when: datetime) -> int:
+        return conn.execute(
+            select(func.coalesce(func.max(events.c.seq), 0)).where(events.c.time <= when)
+        ).scalar_one()
 
     def events_after(self, viewer: Viewer, seq: int, limit: int = 1000) -> list[Event]:
         """Events after seq that the viewer may see, oldest first: catch-up and replay."""
@@ -397,6 +423,16 @@ class Store:
             raise StoreError("limit must be at least 1")
         stmt = (select(events).where(events.c.seq > seq, visible_to(events, viewer))
                 .order_by(events.c.seq).limit(limit))
+        with self.engine.connect() as conn:
+            return [_event(row) for row in conn.execute(stmt)]
+
+    def log_after(self, seq: int, limit: int = 1000) -> list[Event]:
+        """Every event after seq, unfiltered, oldest first.
+
+        Only for the live hub, which filters per room of viewers itself; every other reader
+        goes through events_after with its Viewer.
+        """
+        stmt = select(events).where(events.c.seq > seq).order_by(events.c.seq).limit(limit)
         with self.engine.connect() as conn:
             return [_event(row) for row in conn.execute(stmt)]
 
