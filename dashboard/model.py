@@ -308,6 +308,8 @@ class Event(BaseModel):
     entity_id: str
     marking: MarkingField
     agency: str
+    prior_marking: MarkingField | None = None  # before an update or removal
+    prior_agency: str | None = None
     source: str | None = None
     source_id: str | None = None
     version: str | None = None

@@ -389,3 +389,15 @@ def test_log_after_is_the_unfiltered_log_for_the_hub(store):
     assert [e.source_id for e in store.log_after(0)] == ["a", "b"]
     assert [e.source_id for e in store.log_after(1, limit=5)] == ["b"]
     assert [e.source_id for e in store.events_after(ALL, 0)] == ["a"]
+
+
+def test_events_carry_the_marking_they_replace(store):
+    created = store.write(incident("a", marking=Marking.GREEN), actor="t")
+    store.write_many([incident("a", version="2", marking=Marking.AMBER),
+                      incident("a", version="3", marking=Marking.RED, agency="customs")],
+                     actor="t")
+    store.remove(created.entity_id, actor="t")
+    log = store.log_after(0)
+    assert [(e.prior_marking, e.prior_agency) for e in log] == [
+        (None, None), (Marking.GREEN, "police"), (Marking.AMBER, "police"),
+        (Marking.RED, "customs")]

@@ -96,6 +96,10 @@ events = Table(
     Column("entity_id", String(36), nullable=False),
     Column("marking", SmallInteger(), nullable=False),
     Column("agency", String(100), nullable=False),
+    # What the entity was marked before this event (updates and removals): lets the hub take
+    # an entity off the screens of viewers who could see it before and cannot see it now.
+    Column("prior_marking", SmallInteger()),
+    Column("prior_agency", String(100)),
     Column("source", String(200)),
     Column("source_id", String(500)),
     Column("version", String(200)),

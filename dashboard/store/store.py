@@ -169,7 +169,9 @@ class Store:
             row = {
                 "seq": seq, "time": now, "actor": actor, "action": Action.REMOVED.value,
                 "entity_kind": current.kind, "entity_id": entity, "marking": current.marking,
-                "agency": current.agency, "source": None, "source_id": None, "version": None,
+                "agency": current.agency, "prior_marking": current.marking,
+                "prior_agency": current.agency, "source": None, "source_id": None,
+                "version": None,
                 "idempotency_key": idempotency_key, "payload": {"reason": reason},
             }
             batch = _Batch(events=[row], removals=[entity],
@@ -214,22 +216,26 @@ class Store:
                 batch.results.append(replace(seen[eid, record.version], duplicate=True))
                 continue
             seq += 1
-            action = Action.UPDATED if eid in current or eid in pending else Action.CREATED
+            earlier = pending.get(eid)  # written before in this batch, not yet in the tables
+            prior = (_Current(earlier["kind"], earlier["marking"], earlier["agency"])
+                     if earlier else current.get(eid))
+            action = Action.UPDATED if prior else Action.CREATED
             batch.events.append({
                 "seq": seq, "time": now, "actor": actor, "action": action.value,
                 "entity_kind": record.kind.value, "entity_id": eid,
                 "marking": int(record.marking), "agency": record.agency,
+                "prior_marking": prior.marking if prior else None,
+                "prior_agency": prior.agency if prior else None,
                 "source": record.source, "source_id": record.source_id,
                 "version": record.version, "idempotency_key": key,
                 "payload": _payload(record, shape),
             })
             row = _entity_row(record, eid, wkb, box, seq)
-            if eid in pending:  # changed twice in one batch: the earlier state becomes history
-                earlier = pending[eid]
+            if earlier:  # changed twice in one batch: the earlier state becomes history
                 batch.history.append({**{c: earlier[c] for c in STATE_COLUMNS},
                                       "valid_from_seq": earlier["seq"], "valid_to_seq": seq})
                 earlier.update(row)
-            elif eid in current:
+            elif prior:
                 batch.archive.append({"b_entity": eid, "b_seq": seq})
                 pending[eid] = row
                 batch.updates.append(row)
@@ -537,9 +543,11 @@ def _record_from_payload(payload: dict[str, Any], geom: BaseGeometry | None) -> 
 
 
 def _event(row: Row) -> Event:
+    prior = None if row.prior_marking is None else Marking(row.prior_marking)
     return Event(seq=row.seq, time=row.time, actor=row.actor, action=Action(row.action),
                  entity_kind=Kind(row.entity_kind), entity_id=row.entity_id,
-                 marking=Marking(row.marking), agency=row.agency, source=row.source,
+                 marking=Marking(row.marking), agency=row.agency, prior_marking=prior,
+                 prior_agency=row.prior_agency, source=row.source,
                  source_id=row.source_id, version=row.version, payload=row.payload)
 
 

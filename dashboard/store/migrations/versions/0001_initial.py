@@ -94,6 +94,8 @@ def upgrade() -> None:
         sa.Column("entity_id", sa.String(36), nullable=False),
         sa.Column("marking", sa.SmallInteger(), nullable=False),
         sa.Column("agency", sa.String(100), nullable=False),
+        sa.Column("prior_marking", sa.SmallInteger()),
+        sa.Column("prior_agency", sa.String(100)),
         sa.Column("source", sa.String(200)),
         sa.Column("source_id", sa.String(500)),
         sa.Column("version", sa.String(200)),

@@ -1,0 +1,434 @@
+"""Benchmark of the spatial store on SQLite and PostGIS: bulk insert, bbox reads, state as of T.
+
+Run from the repository root:
+
+    python bench/bench_store.py [--records N] [--backend sqlite|postgis|both] [--queries Q]
+
+Figures go to stdout as a table, each beside its target; progress goes to stderr. Every
+database is thrown away afterwards: SQLite files live in a temporary directory, PostGIS runs on
+a throwaway server (tests.support.postgres) that is stopped even when the run fails.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import argparse
+import math
+import random
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import shapely
+from sqlalchemy import func, select
+
+from dashboard.geometry import BBox
+from dashboard.model import Incident, Kind, Marking, Severity, Viewer, entity_id, utcnow
+from dashboard.store import Query, Store, migrate, open_store
+from dashboard.store.schema import entities
+from dashboard.store.store import visible_to
+from tests.support.postgres import PostgresServer, find_bindir
+
+SEED = 20261125
+EXTENT: BBox = (24.0, 59.9, 26.0, 60.6)  # Helsinki region, lon/lat
+AGENCIES = ("police", "rescue", "health", "border", "city")
+CATEGORIES = ("fire", "flood", "traffic", "power", "medical", "public-order")
+SEVERITIES = tuple(Severity)
+DAY_START = datetime(2026, 1, 1, tzinfo=UTC)
+VIEWER = Viewer(agency=AGENCIES[0], clearance=Marking.RED)
+BOX_SIDE = 0.10  # a tenth of each side: 1% of the extent's area
+VIEWPORT_LIMIT = 500
+ASOF_LIMIT = 1000
+LOG_VERSIONS = 20  # writes per entity in the as-of log
+ASOF_FRACTIONS = (0.10, 0.50, 0.90)
+WARMUP = 3  # untimed queries first, so pool start-up and statement compilation are not timed
+
+INSERT_TARGET = 20_000.0  # records/s, set for SQLite only
+BBOX_TARGET_MS = 10.0  # p50
+ASOF_TARGET_MS = 200.0  # p50
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One printed number, with the target it is held to when there is one."""
+
+    backend: str
+    name: str
+    value: float
+    unit: str
+    target: float | None = None
+    at_least: bool = False  # the target is a floor (rates) rather than a ceiling (latencies)
+
+    @property
+    def met(self) -> bool | None:
+        if self.target is None:
+            return None
+        return self.value >= self.target if self.at_least else self.value < self.target
+
+    def cells(self) -> tuple[str, str, str, str, str]:
+        value = f"{self.value:,.0f}" if self.value >= 100 else f"{self.value:,.2f}"
+        if self.target is None:
+            target, met = "-", ""
+        else:
+            target = f"{'>=' if self.at_least else '<'} {self.target:,.0f} {self.unit}"
+            met = "yes" if self.met else "NO"
+        return self.backend, self.name, f"{value} {self.unit}", target, met
+
+
+def say(message: str) -> None:
+    """Progress on stderr, so stdout holds only the results."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def percentile(samples: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile: with 200 samples p99 is the second slowest, not interpolated."""
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def random_point(rng: random.Random) -> tuple[float, float]:
+    west, south, east, north = EXTENT
+    return rng.uniform(west, east), rng.uniform(south, north)
+
+
+def random_boxes(n: int, seed: int) -> list[BBox]:
+    """n boxes BOX_SIDE of each side of the extent, wholly inside it; the same on each backend."""
+    rng = random.Random(seed)
+    west, south, east, north = EXTENT
+    width, height = (east - west) * BOX_SIDE, (north - south) * BOX_SIDE
+    boxes = []
+    for _ in range(n):
+        x, y = rng.uniform(west, east - width), rng.uniform(south, north - height)
+        boxes.append((x, y, x + width, y + height))
+    return boxes
+
+
+def make_incidents(n: int, rng: random.Random) -> list[Incident]:
+    """n point incidents with mixed markings, agencies and times, as a feed would send them."""
+    return [
+        Incident(
+            source="bench", source_id=str(i), marking=Marking(rng.randrange(5)),
+            agency=rng.choice(AGENCIES), category=rng.choice(CATEGORIES),
+            severity=rng.choice(SEVERITIES), title=f"incident {i}",
+            time=DAY_START + timedelta(seconds=rng.uniform(0, 86_400)),
+            geometry=shapely.Point(*random_point(rng)),
+        )
+        for i in range(n)
+    ]
+
+
+@contextmanager
+def sqlite_databases() -> Iterator[Callable[[], str]]:
+    """Hand out URLs of empty SQLite files in a temporary directory removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="sitroom-bench-") as root:
+        made = 0
+
+        def fresh() -> str:
+            nonlocal made
+            made += 1
+            return f"sqlite:///{root}/store-{made}.db"
+
+        yield fresh
+
+
+@contextmanager
+def postgis_databases(bindir: Path) -> Iterator[Callable[[], str]]:
+    """Hand out URLs of empty PostGIS databases on a throwaway server, stopped afterwards.
+
+    Each call drops the previous database, so stores from earlier calls must be closed first.
+    """
+    with PostgresServer(bindir) as server:
+        def fresh() -> str:
+            server.reset()
+            return server.url
+
+        yield fresh
+
+
+@contextmanager
+def opened(url: str) -> Iterator[Store]:
+    """A migrated store on url, closed on the way out."""
+    store = open_store(url)
+    try:
+        migrate.upgrade(store.engine)
+        yield store
+    finally:
+        store.close()
+
+
+def prepare_for_reads(store: Store) -> None:
+    """Refresh PostgreSQL's planner statistics, as autovacuum would before anyone reads.
+
+    Without it the plans after a bulk load depend on whether autovacuum happened to run yet.
+    SQLite is left as the application leaves it (it never runs ANALYZE).
+    """
+    if store.backend.name == "postgresql":
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
+
+
+def progress_printer(total: int, what: str) -> Callable[[int], None]:
+    """A write_many progress callback that reports roughly every tenth of the way."""
+    done = 0
+    step = max(1, total // 10)
+    mark = step
+
+    def report(n: int) -> None:
+        nonlocal done, mark
+        done += n
+        if done >= mark:
+            say(f"  {what}: {done:,}/{total:,}")
+            mark += step
+
+    return report
+
+
+def bench_insert(backend: str, store: Store, n: int) -> list[Figure]:
+    """Build n incidents, then time write_many alone: the ingest path's rate."""
+    say(f"{backend}: building {n:,} incidents")
+    started = time.perf_counter()
+    records = make_incidents(n, random.Random(SEED))
+    build = time.perf_counter() - started
+    say(f"{backend}: writing {n:,} incidents")
+    started = time.perf_counter()
+    store.write_many(records, actor="bench", progress=progress_printer(n, "written"))
+    write = time.perf_counter() - started
+    say(f"{backend}: wrote {n:,} in {write:.1f} s")
+    return [
+        Figure(backend, "build Incident objects", n / build, "rec/s"),
+        Figure(backend, f"insert write_many ({n:,} records)", n / write, "rec/s",
+               INSERT_TARGET if backend == "sqlite" else None, at_least=True),
+    ]
+
+
+def timed(run: Callable[[BBox], int], boxes: Sequence[BBox]) -> tuple[list[float], list[int]]:
+    """Milliseconds and row counts of run(box) for each box, after WARMUP untimed runs."""
+    for box in boxes[:WARMUP]:
+        run(box)
+    times, rows = [], []
+    for box in boxes:
+        started = time.perf_counter()
+        count = run(box)
+        times.append((time.perf_counter() - started) * 1000)
+        rows.append(count)
+    return times, rows
+
+
+def latency_figures(backend: str, name: str, times: list[float], rows: list[int],
+                    target: float | None, tail: bool = True) -> list[Figure]:
+    """p50 (held to the target), p99 unless tail is off (few samples), and mean rows."""
+    figures = [Figure(backend, f"{name} p50", percentile(times, 50), "ms", target)]
+    if tail:
+        figures.append(Figure(backend, f"{name} p99", percentile(times, 99), "ms"))
+    figures.append(Figure(backend, f"{name} rows/query (mean)", sum(rows) / len(rows), "rows"))
+    return figures
+
+
+def candidate_count(store: Store, box: BBox) -> int:
+    """The database's share of a bbox query: index lookup and visibility, counted in SQL.
+
+    Uses the store's own predicates (visible_to, the backend's index_filter), so the gap to the
+    full query is what building Record objects and the exact shapely test cost.
+    """
+    stmt = (select(func.count()).select_from(entities)
+            .where(visible_to(entities, VIEWER), store.backend.index_filter(entities, [box])))
+    with store.engine.connect() as conn:
+        return conn.execute(stmt).scalar_one()
+
+
+def bench_bbox(backend: str, store: Store, queries: int) -> list[Figure]:
+    """Map reads on the current picture: full bbox, the SQL part alone, and a capped viewport."""
+    boxes = random_boxes(queries, SEED + 1)
+    figures = []
+    say(f"{backend}: {queries} bbox queries (Records)")
+    times, rows = timed(lambda b: len(store.query(VIEWER, Query(bbox=b))), boxes)
+    figures += latency_figures(backend, "bbox 1% -> Records", times, rows, BBOX_TARGET_MS)
+    say(f"{backend}: {queries} bbox candidate counts (SQL only)")
+    times, rows = timed(lambda b: candidate_count(store, b), boxes)
+    figures += latency_figures(backend, "bbox 1% -> SQL count only", times, rows, None)
+    say(f"{backend}: {queries} viewport queries (limit {VIEWPORT_LIMIT})")
+    times, rows = timed(
+        lambda b: len(store.query(VIEWER, Query(bbox=b, limit=VIEWPORT_LIMIT))), boxes)
+    figures += latency_figures(backend, f"viewport 1% limit={VIEWPORT_LIMIT}", times, rows, None)
+    return figures
+
+
+@dataclass(frozen=True)
+class LogSpan:
+    """What the as-of benchmark needs to know of the log it built."""
+
+    first: datetime  # wall clock before the first write: event times come from the store clock
+    last: datetime  # and after the last
+    events: int
+    write_seconds: float
+
+
+def log_round(version: int, live: Sequence[int], places: list[tuple[float, float]],
+              owners: list[tuple[Marking, str]], rng: random.Random) -> list[Incident]:
+    """Version `version` of every live entity, each moved a little (about 100 m at most)."""
+    west, south, east, north = EXTENT
+    records = []
+    for i in live:
+        lon, lat = places[i]
+        lon = min(east, max(west, lon + rng.uniform(-0.002, 0.002)))
+        lat = min(north, max(south, lat + rng.uniform(-0.001, 0.001)))
+        places[i] = lon, lat
+        marking, agency = owners[i]
+        records.append(Incident(
+            source="bench-log", source_id=str(i), version=str(version), marking=marking,
+            agency=agency, category=CATEGORIES[i % len(CATEGORIES)],
+            severity=SEVERITIES[(i + version) % len(SEVERITIES)], title=f"entity {i}",
+            time=DAY_START + timedelta(seconds=i % 86_400, minutes=version),
+            geometry=shapely.Point(lon, lat),
+        ))
+    rng.shuffle(records)
+    return records
+
+
+def build_log(backend: str, store: Store, target_events: int) -> LogSpan:
+    """A log of about target_events: entities written LOG_VERSIONS times, some removed.
+
+    After each round but the last, a few entities are removed for good (store.remove), so the
+    state as of T differs from now in both positions and membership. Only the store calls are
+    timed; making the records is not.
+    """
+    rng = random.Random(SEED + 2)
+    count = max(1, target_events // LOG_VERSIONS)
+    places = [random_point(rng) for _ in range(count)]
+    owners = [(Marking(rng.randrange(5)), rng.choice(AGENCIES)) for _ in range(count)]
+    removed_per_round = max(1, count // 500)
+    live = list(range(count))
+    events = 0
+    writing = 0.0
+    first = utcnow()
+    for version in range(1, LOG_VERSIONS + 1):
+        records = log_round(version, live, places, owners, rng)
+        started = time.perf_counter()
+        store.write_many(records, actor="bench")
+        events += len(records)
+        if version < LOG_VERSIONS:
+            gone = set(rng.sample(live, removed_per_round))
+            for i in sorted(gone):
+                store.remove(entity_id(Kind.INCIDENT, "bench-log", str(i)), actor="bench",
+                             reason="bench")
+            events += len(gone)
+            live = [i for i in live if i not in gone]
+        writing += time.perf_counter() - started
+        say(f"  log round {version}/{LOG_VERSIONS}: {events:,} events")
+    return LogSpan(first, utcnow(), events, writing)
+
+
+def bench_as_of(backend: str, store: Store, target_events: int, queries: int) -> list[Figure]:
+    """State as of T at 10/50/90% of the log's time span: a 1% box, and the first ASOF_LIMIT."""
+    say(f"{backend}: building an as-of log of ~{target_events:,} events")
+    span = build_log(backend, store, target_events)
+    say(f"{backend}: log of {span.events:,} events written in {span.write_seconds:.1f} s")
+    prepare_for_reads(store)
+    figures = [Figure(backend, f"as-of log write ({span.events:,} events)",
+                      span.events / span.write_seconds, "ev/s")]
+    boxes = random_boxes(queries, SEED + 3)
+    for fraction in ASOF_FRACTIONS:
+        when = span.first + (span.last - span.first) * fraction
+        seq = store.seq_at(when)
+        label = f"as-of T={fraction:.0%} (seq {seq:,})"
+        say(f"{backend}: {queries} as-of queries at {fraction:.0%} of the log (seq {seq:,})")
+        times, rows = timed(
+            lambda b: len(store.query(VIEWER, Query(as_of=when, bbox=b))), boxes)
+        figures += latency_figures(backend, f"{label} bbox 1%", times, rows, ASOF_TARGET_MS,
+                                   tail=False)
+        times, rows = timed(  # the same query each time: the box is not used
+            lambda _: len(store.query(VIEWER, Query(as_of=when, limit=ASOF_LIMIT))), boxes)
+        figures += latency_figures(backend, f"{label} limit={ASOF_LIMIT}", times, rows,
+                                   ASOF_TARGET_MS, tail=False)
+    return figures
+
+
+def bench_backend(backend: str, databases: Callable[[], str], args: argparse.Namespace
+                  ) -> list[Figure]:
+    """Every measurement on one backend, each phase on its own empty database."""
+    with opened(databases()) as store:
+        figures = bench_insert(backend, store, args.records)
+        prepare_for_reads(store)
+        figures += bench_bbox(backend, store, args.queries)
+    with opened(databases()) as store:
+        figures += bench_as_of(backend, store, args.log_events, args.asof_queries)
+    return figures
+
+
+def print_table(figures: list[Figure]) -> None:
+    header = ("backend", "measurement", "value", "target", "met")
+    rows = [header, *(f.cells() for f in figures)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    aligns = ("<", "<", ">", ">", "<")
+    rule = "  ".join("-" * w for w in widths)
+    for n, row in enumerate(rows):
+        print("  ".join(f"{cell:{a}{w}}" for cell, a, w in zip(row, aligns, widths)).rstrip())
+        if n == 0:
+            print(rule)
+
+
+def print_summary(figures: list[Figure], skipped: list[str], seconds: float) -> None:
+    print()
+    print("Summary")
+    for backend in dict.fromkeys(f.backend for f in figures):
+        held = [f for f in figures if f.backend == backend and f.met is not None]
+        missed = [f for f in held if not f.met]
+        line = f"  {backend}: {len(held) - len(missed)}/{len(held)} targets met"
+        if missed:
+            line += "; missed: " + ", ".join(f"{f.name} ({f.cells()[2]})" for f in missed)
+        print(line)
+    for backend in skipped:
+        print(f"  {backend}: skipped (no PostgreSQL server with PostGIS installed)")
+    print(f"  wall time {seconds:.0f} s")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000,
+                        help="incidents to insert and to query by bbox (default 1,000,000)")
+    parser.add_argument("--backend", choices=("sqlite", "postgis", "both"), default="both")
+    parser.add_argument("--queries", type=int, default=200,
+                        help="bbox and viewport queries per variant (default 200)")
+    parser.add_argument("--log-events", type=int, default=1_000_000,
+                        help="size of the as-of event log (default 1,000,000)")
+    parser.add_argument("--asof-queries", type=int, default=20,
+                        help="as-of queries per variant and T (default 20)")
+    args = parser.parse_args(argv)
+    for name in ("records", "queries", "log_events", "asof_queries"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.backend == "postgis" and find_bindir() is None:
+        parser.error("no PostgreSQL server with PostGIS is installed")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    figures: list[Figure] = []
+    skipped: list[str] = []
+    if args.backend in ("sqlite", "both"):
+        with sqlite_databases() as databases:
+            figures += bench_backend("sqlite", databases, args)
+    if args.backend in ("postgis", "both"):
+        bindir = find_bindir()
+        if bindir is None:
+            skipped.append("postgis")
+        else:
+            say("postgis: starting a throwaway server")
+            with postgis_databases(bindir) as databases:
+                figures += bench_backend("postgis", databases, args)
+    print_table(figures)
+    print_summary(figures, skipped, time.perf_counter() - started)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
