@@ -262,12 +262,11 @@ def demo(speed: float) -> None:
 
 
 def _run_app(settings: Settings, store: Store) -> None:
-    from dashboard.app import create_app  # Dash loads its pages on import: only when serving
+    from dashboard.server import serve  # Dash loads its pages on import: only when serving
 
-    app = create_app(settings, store)
     click.echo(f"Sitroom COP on http://{settings.host}:{settings.port}/", err=True)
     try:
-        app.run(host=settings.host, port=settings.port, debug=False)
+        serve(settings, store)
     finally:
         store.close()
 

@@ -57,6 +57,18 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     default_agency: str = Field(default="sitroom", min_length=1)
     default_marking: MarkingField = Marking.GREEN
+    message_queue: str = ""
+    live_tick: float = Field(default=0.025, gt=0, le=5)
+    live_poll: float = Field(default=0.5, gt=0, le=60)
+    live_lag_seconds: float = Field(default=5.0, gt=0)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    @field_validator("message_queue")
+    @classmethod
+    def _message_queue(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis:// (or rediss://, unix://) URL, or empty")
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -27,6 +27,24 @@ window.sitroom = Object.assign({}, window.sitroom, {
       const colour = context.hideout.colours[p.severity] || "#9e9e9e";
       return {color: colour, weight: 2, fillColor: colour, fillOpacity: 0.12};
     },
+    streetStyle: function (feature) {
+      const weights = {motorway: 3.5, primary: 2.5, secondary: 2, tertiary: 1.5};
+      const major = feature.properties["class"] in weights;
+      return {color: major ? "#ffffff" : "#fbfbf8", weight: weights[feature.properties["class"]] || 1,
+              opacity: major ? 1 : 0.9};
+    },
+    placeMarker: function (feature, latlng) {
+      const symbols = {hospital: "H", police: "P", fire_station: "F", port: "⚓"};
+      const kind = feature.properties.kind;
+      return L.marker(latlng, {
+        interactive: true, keyboard: false,
+        icon: L.divIcon({className: "place-icon place-" + kind,
+                         html: symbols[kind] || "•", iconSize: [18, 18]}),
+      });
+    },
+    placeTooltip: function (feature, layer) {
+      if (feature.properties.name) { layer.bindTooltip(feature.properties.name); }
+    },
     tooltip: function (feature, layer) {
       const p = feature.properties;
       const text = document.createElement("div");

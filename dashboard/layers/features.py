@@ -1,8 +1,11 @@
-"""Records as the compact GeoJSON the map draws: only what styling, tooltips and lists need."""
+"""Records as the compact GeoJSON the map draws: only what styling, tooltips and lists need.
+
+The same shape comes from a Record (snapshots) and from an event's JSON payload (live deltas).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from dashboard.geometry import to_geojson
@@ -11,24 +14,37 @@ from dashboard.model import Record
 SEVERITY_ORDER = {"extreme": 0, "severe": 1, "moderate": 2, "minor": 3, "unknown": 4}
 
 
-def feature(record: Record) -> dict[str, Any]:
-    """One record as a map feature."""
+def feature_from_payload(entity_id: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A map feature from a record's JSON form (as stored in the event log)."""
+    title = payload.get("title") or payload.get("callsign") or payload.get("category", "")
     return {
         "type": "Feature",
-        "id": record.id,
-        "geometry": to_geojson(record.geometry),
+        "id": entity_id,
+        "geometry": payload.get("geometry"),
         "properties": {
-            "id": record.id,
-            "kind": record.kind.value,
-            "title": record.title or getattr(record, "callsign", "") or record.category,
-            "category": record.category,
-            "severity": record.severity.value,
-            "status": record.status,
-            "agency": record.agency,
-            "marking": record.marking.label,
-            "time": record.time.isoformat(),
+            "id": entity_id,
+            "kind": payload["kind"],
+            "title": title,
+            "category": payload.get("category", ""),
+            "severity": payload.get("severity", "unknown"),
+            "status": payload.get("status", ""),
+            "agency": payload["agency"],
+            "marking": payload["marking"],
+            "time": payload.get("time"),
         },
     }
+
+
+def feature(record: Record) -> dict[str, Any]:
+    """A map feature from a Record."""
+    return feature_from_payload(record.id, {
+        "kind": record.kind.value, "title": record.title,
+        "callsign": getattr(record, "callsign", None), "category": record.category,
+        "severity": record.severity.value, "status": record.status, "agency": record.agency,
+        "marking": record.marking.label,
+        "time": record.time.isoformat().replace("+00:00", "Z"),
+        "geometry": to_geojson(record.geometry),
+    })
 
 
 def feature_collection(records: Iterable[Record]) -> dict[str, Any]:
