@@ -23,15 +23,18 @@ counter-clockwise, coordinates rounded to 5 decimals, a "bbox" member on each co
                       right). Land is the box minus all water.
   streets.geojson     highways as LineStrings, class = motorway | primary | secondary | tertiary
                       | residential | other (other: service, pedestrian, busway), plus name;
-                      footways, paths, cycleways, steps and tunnels (bar major roads) left out;
+                      footways, paths, cycleways, steps, parking aisles and tunnels (bar major
+                      roads) left out;
                       ways of one class and name merged.
   places.geojson      points, kind = hospital | police | fire_station | port, plus name
                       (centroids for areas).
-  parks.geojson       one dissolved polygon of parks and other green areas (kind = park).
+  parks.geojson       one dissolved polygon of parks and other green areas, water cut out
+                      (kind = park).
   buildings.geojson   one dissolved polygon of building footprints (kind = building).
-A closed area cut by the box edge (a lake reaching out of the extract) is rebuilt the same way
-as the sea; since a ring's direction says nothing about its inside, the side taken is the one
-with fewer land features (building and road nodes) per area, or fewer roads for buildings.
+An area cut by the box edge (a lake reaching out of the extract) is rebuilt the same way as
+the sea; since a ring's direction says nothing about its inside, the side taken is the one with
+fewer nodes per area of what cannot be inside it: roads and buildings for water, buildings for
+parks, roads for buildings.
 
 Dependencies: shapely >= 2.0 (already a Sitroom dependency) and pyosmium, which the project does
 not need otherwise: `pip install osmium` (tested with osmium 4.3.2, shapely 2.2.0); pip itself
@@ -63,7 +66,8 @@ try:
     import numpy as np
     import osmium
     import shapely
-    from shapely.geometry import LineString, Point, Polygon, box as make_box
+    from shapely.geometry import LineString, Point, Polygon
+    from shapely.geometry import box as make_box
     from shapely.geometry.base import BaseGeometry
     from shapely.geometry.polygon import orient
 except ImportError as missing:  # pragma: no cover - depends on the user's environment
@@ -171,15 +175,15 @@ def read_osm(path: Path) -> Osm:
     relations: list[Relation] = []
     for obj in osmium.FileProcessor(str(path)):
         tags = {tag.k: tag.v for tag in obj.tags}
-        if obj.is_node():
+        if isinstance(obj, osmium.osm.Node):
             if not obj.location.valid():
                 continue
             nodes[obj.id] = (obj.location.lon, obj.location.lat)
             if tags:
                 tagged.append((obj.id, tags, nodes[obj.id]))
-        elif obj.is_way():
+        elif isinstance(obj, osmium.osm.Way):
             ways[obj.id] = Way(obj.id, tags, tuple(n.ref for n in obj.nodes))
-        elif obj.is_relation():
+        elif isinstance(obj, osmium.osm.Relation):
             members = tuple((m.type, m.ref, m.role) for m in obj.members)
             relations.append(Relation(obj.id, tags, members))
     if not nodes:
@@ -190,7 +194,7 @@ def read_osm(path: Path) -> Osm:
 
 
 def extent(coords: Iterable[Coord]) -> Box:
-    xs, ys = zip(*coords)
+    xs, ys = zip(*coords, strict=True)
     return (min(xs), min(ys), max(xs), max(ys))
 
 
@@ -293,7 +297,8 @@ def split_box(lines: Sequence[LineString], box: Box
         score = (int(shapely.contains_xy(face, right_xy[:, 0], right_xy[:, 1]).sum())
                  - int(shapely.contains_xy(face, left_xy[:, 0], left_xy[:, 1]).sum()))
         sides["right" if score > 0 else "left" if score < 0 else "none"].append(face)
-    return tuple(shapely.union_all(sides[k]) for k in ("right", "left", "none"))  # type: ignore
+    right, left, none = (shapely.union_all(sides[k]) for k in ("right", "left", "none"))
+    return right, left, none
 
 
 # --- areas ---------------------------------------------------------------------------------
@@ -456,10 +461,16 @@ def sea_area(osm: Osm, land: Evidence) -> BaseGeometry:
     return polygonal(sea)
 
 
-def land_water(osm: Osm) -> list[dict]:
+def sea_and_water(osm: Osm) -> tuple[BaseGeometry, BaseGeometry]:
+    """The sea, and the other water areas (lakes, ponds, basins) not in the sea; both tidied."""
     land_evidence = evidence_of(osm, is_land_feature)
     sea = tidy(sea_area(osm, land_evidence))
-    water = tidy(areas(osm, is_water, land_evidence).difference(sea))
+    return sea, tidy(areas(osm, is_water, land_evidence).difference(sea))
+
+
+def land_water(osm: Osm) -> list[dict]:
+    """Land (the box less all water), sea and other water: three features, no overlaps."""
+    sea, water = sea_and_water(osm)
     # Not simplified again: its edges stay those of the water, with no gap or overlap.
     land = tidy(make_box(*osm.box).difference(sea).difference(water), simplify=False)
     return [feature(geom, kind=kind) for kind, geom in
@@ -467,13 +478,14 @@ def land_water(osm: Osm) -> list[dict]:
 
 
 def green(osm: Osm) -> list[dict]:
+    """Parks, grass, woods and the like, off the water, dissolved into one feature."""
     parks = areas(osm, is_green, evidence_of(osm, is_building))
-    wet = areas(osm, is_water, evidence_of(osm, is_land_feature))
-    geom = tidy(parks.difference(wet))
+    geom = tidy(parks.difference(shapely.union_all(sea_and_water(osm))))
     return [] if geom.is_empty else [feature(geom, kind="park")]
 
 
 def buildings(osm: Osm) -> list[dict]:
+    """Building footprints dissolved into one feature (blocks at street zoom)."""
     roads = evidence_of(osm, lambda t: "highway" in t and on_ground(t))
     geom = tidy(areas(osm, is_building, roads))
     return [] if geom.is_empty else [feature(geom, kind="building")]
@@ -532,24 +544,31 @@ def centroid(osm: Osm, rings: Sequence[Ring]) -> Point | None:
     polygons = [Polygon([osm.nodes[r] for r in ring.refs]) for ring in rings
                 if ring.closed and all(r in osm.nodes for r in ring.refs)]
     if len(polygons) == len(rings) and polygons:
-        return polygonal(shapely.make_valid(shapely.union_all(polygons))).centroid
+        area = polygonal(shapely.make_valid(shapely.union_all(polygons)))
+        if not area.is_empty:
+            return area.centroid
     points = [osm.nodes[r] for ring in rings for r in ring.refs if r in osm.nodes]
     return shapely.MultiPoint(points).centroid if points else None
 
 
 def places(osm: Osm) -> list[dict]:
+    """Hospitals, police and fire stations, ports and ferry terminals: nodes, and areas as
+    their centroids."""
     found: list[tuple[str, Tags, Point]] = []
     for _, tags, (x, y) in osm.tagged_nodes:
         if kind := place_kind(tags):
             found.append((kind, tags, Point(x, y)))
     for way in osm.ways.values():
-        if (kind := place_kind(way.tags)) and (where := centroid(osm, [Ring(way.refs,
-                                                                            is_closed_way(way))])):
+        kind = place_kind(way.tags)
+        where = centroid(osm, [Ring(way.refs, is_closed_way(way))]) if kind else None
+        if kind and where:
             found.append((kind, way.tags, where))
     for relation in osm.relations:
-        if (kind := place_kind(relation.tags)) and relation.tags.get("type") == "multipolygon":
-            if where := centroid(osm, member_rings(osm, relation, inner=False)):
-                found.append((kind, relation.tags, where))
+        kind = place_kind(relation.tags)
+        if not kind or relation.tags.get("type") != "multipolygon":
+            continue
+        if where := centroid(osm, member_rings(osm, relation, inner=False)):
+            found.append((kind, relation.tags, where))
     rows = sorted(((PLACE_ORDER.index(kind), name_of(tags) or "", round(p.x, DECIMALS),
                     round(p.y, DECIMALS), kind) for kind, tags, p in found))
     return [feature(Point(x, y), kind=kind, name=name or None) for _, name, x, y, kind in rows]

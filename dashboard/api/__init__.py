@@ -7,7 +7,7 @@ from typing import Any
 
 import flask
 from pydantic import ValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from dashboard.access import AccessError, viewer_from_claims
 from dashboard.app import current_store
@@ -33,6 +33,12 @@ class ApiError(Exception):
 @api.errorhandler(ApiError)
 def _api_error(exc: ApiError):
     return flask.jsonify(error=str(exc)), exc.status
+
+
+@api.errorhandler(RequestEntityTooLarge)
+def _too_large(exc: RequestEntityTooLarge):
+    limit = flask.current_app.config.get("MAX_CONTENT_LENGTH")
+    return flask.jsonify(error=f"the body is larger than the limit of {limit} bytes"), 413
 
 
 @api.errorhandler(HTTPException)

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import flask
-from flask_socketio import SocketIO, join_room, leave_room
+from flask_socketio import SocketIO
+from socketio.exceptions import ConnectionRefusedError as Refused
 
 from dashboard.access import AccessError, viewer_from_claims
 from dashboard.layers.features import feature
@@ -179,11 +180,11 @@ class Hub:
         try:
             viewer = viewer_from_claims(auth.get("agency"), auth.get("clearance"))
         except AccessError as exc:
-            raise ConnectionRefusedError(f"refused: {exc}") from None
+            raise Refused(f"refused: {exc}") from None
         cursor = auth.get("cursor")
         if cursor is not None and (not isinstance(cursor, int) or isinstance(cursor, bool)
                                    or cursor < 0):
-            raise ConnectionRefusedError("refused: cursor must be a non-negative integer")
+            raise Refused("refused: cursor must be a non-negative integer")
         sid = flask.request.sid
         self.clients[sid] = Client(sid, viewer, room_name(viewer), acked=cursor or 0)
         self._join(sid)
@@ -235,7 +236,7 @@ class Hub:
         if room is None:
             room = self.rooms[client.room] = Room(client.viewer, cursor=self.cursor)
         room.members.add(sid)
-        join_room(client.room, sid=sid, namespace=NAMESPACE)
+        self.socketio.server.enter_room(sid, client.room, namespace=NAMESPACE)
 
     def _bring_up_to_date(self, sid: str, cursor: int | None) -> None:
         """Send the events after cursor, or a snapshot if it is unknown or too far behind."""
@@ -270,19 +271,24 @@ class Hub:
     def _watch_lag(self) -> None:
         while self.running:
             self.socketio.sleep(min(1.0, self.config.lag_seconds / 2))
-            now = time.monotonic()
-            for client in list(self.clients.values()):
-                room = self.rooms.get(client.room)
-                if client.lagging or room is None:
-                    continue
-                oldest = next((t for to, t in room.sends if to > client.acked), None)
-                if oldest is not None and now - oldest > self.config.lag_seconds:
-                    self._set_lagging(client, room)
+            try:
+                self._find_laggards(time.monotonic())
+            except Exception:  # keep watching whatever one pass ran into
+                log.exception("lag check failed")
+
+    def _find_laggards(self, now: float) -> None:
+        for client in list(self.clients.values()):
+            room = self.rooms.get(client.room)
+            if client.lagging or room is None:
+                continue
+            oldest = next((t for to, t in room.sends if to > client.acked), None)
+            if oldest is not None and now - oldest > self.config.lag_seconds:
+                self._set_lagging(client, room)
 
     def _set_lagging(self, client: Client, room: Room) -> None:
         client.lagging = True
         room.members.discard(client.sid)
-        leave_room(client.room, sid=client.sid, namespace=NAMESPACE)
+        self.socketio.server.leave_room(client.sid, client.room, namespace=NAMESPACE)
         self.metrics.lagging.set(sum(c.lagging for c in self.clients.values()))
         self.metrics.lag_events.inc()
         log.info("screen %s lagging: out of its room until it catches up", client.sid)
