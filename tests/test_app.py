@@ -34,9 +34,9 @@ def test_the_scenario_tells_each_viewer_what_they_may_see(sqlite_store):
         Viewer(agency="police", clearance=Marking.RED))}
     public = {r.source_id for r in sqlite_store.query(Viewer(agency="room"))}
     assert "suspect-link" in police  # police RED intelligence
-    assert "suspect-link" not in public and "customs-container" not in public
+    assert "suspect-link" not in public and "customs-ferry" not in public
     assert public == {"fmi-storm-1", "ferries-halted"}
-    assert police["fire-jatkasaari"].severity.value == "extreme"
+    assert police["fire-aleksanterinkatu"].severity.value == "extreme"
     assert police["disturbance-kauppatori"].status == "closed"
     assert {r.kind for r in police.values()} >= {Kind.ALERT, Kind.INCIDENT, Kind.UNIT,
                                                  Kind.ANNOTATION}

@@ -27,11 +27,15 @@ window.sitroom = Object.assign({}, window.sitroom, {
       const colour = context.hideout.colours[p.severity] || "#9e9e9e";
       return {color: colour, weight: 2, fillColor: colour, fillOpacity: 0.12};
     },
+    landWater: function (feature) {
+      const land = feature.properties.kind === "land";
+      return {stroke: false, fillColor: land ? "#f2efe9" : "#aad3df", fillOpacity: 1};
+    },
     streetStyle: function (feature) {
       const weights = {motorway: 3.5, primary: 2.5, secondary: 2, tertiary: 1.5};
       const major = feature.properties["class"] in weights;
-      return {color: major ? "#ffffff" : "#fbfbf8", weight: weights[feature.properties["class"]] || 1,
-              opacity: major ? 1 : 0.9};
+      return {color: major ? "#fcd6a4" : "#ffffff", weight: (weights[feature.properties["class"]] || 1.2) * 2,
+              opacity: 1};
     },
     placeMarker: function (feature, latlng) {
       const symbols = {hospital: "H", police: "P", fire_station: "F", port: "⚓"};

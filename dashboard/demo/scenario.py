@@ -38,24 +38,25 @@ log = logging.getLogger(__name__)
 SOURCE = "demo:helsinki"
 ACTOR = "demo"
 
-# Places (lon, lat), from OpenStreetMap.
+# Places (lon, lat), from OpenStreetMap. Most lie in the street-level base map (the city
+# centre, geodata/helsinki/); the hospitals and Pasila are just outside it.
 PLACES = {
     "kauppatori": (24.9525, 60.1675),
     "senaatintori": (24.9522, 60.1694),
-    "jatkasaari_warehouse": (24.9150, 60.1585),
-    "west_harbour": (24.9190, 60.1560),
-    "katajanokka_terminal": (24.9650, 60.1650),
-    "vuosaari_harbour": (25.1900, 60.2090),
-    "meilahti_hospital": (24.9040, 60.1900),
-    "toolo_hospital": (24.9220, 60.1910),
-    "pasila_police": (24.9330, 60.1990),
-    "erottaja_rescue": (24.9440, 60.1650),
+    "cathedral_steps": (24.9521, 60.1701),
+    "ferry_terminal": (24.9533, 60.1673),
+    "esplanadi": (24.9480, 60.1676),
+    "aleksanterinkatu": (24.9430, 60.1687),
+    "erottaja_rescue": (24.9452, 60.1652),
+    "railway_square": (24.9440, 60.1712),
     "central_station": (24.9414, 60.1719),
-    "hakaniemi": (24.9510, 60.1790),
-    "kalasatama": (24.9770, 60.1870),
-    "kamppi": (24.9320, 60.1690),
-    "olympic_stadium": (24.9270, 60.1870),
-    "malmi": (25.0110, 60.2510),
+    "ateneum": (24.9446, 60.1700),
+    "kaisaniemi_park": (24.9470, 60.1752),
+    "university": (24.9490, 60.1727),
+    "siltasaari": (24.9505, 60.1778),
+    "toolo_hospital": (24.9220, 60.1910),
+    "meilahti_hospital": (24.9040, 60.1900),
+    "pasila_police": (24.9330, 60.1990),
 }
 
 
@@ -80,8 +81,8 @@ def unit(callsign: str, version: int, where: shapely.Point, *, agency: str, unit
 
 
 def storm_warning(when: datetime) -> Alert:
-    coast = shapely.Polygon([(24.6, 60.08), (25.35, 60.08), (25.35, 60.24), (24.6, 60.2),
-                             (24.6, 60.08)])
+    coast = shapely.Polygon([(24.85, 60.10), (25.10, 60.10), (25.10, 60.1665), (24.85, 60.1665),
+                             (24.85, 60.10)])
     infos = [
         AlertInfo(language="fi-FI", categories=["Met"], event="Myrskyvaroitus",
                   urgency="Expected", severity="severe", certainty="Likely",
@@ -123,39 +124,42 @@ def script() -> list[Step]:
     return [
         Step(0, storm_warning),
         Step(2, lambda t: incident(
-            "fire-jatkasaari", 1, "jatkasaari_warehouse", "Warehouse fire, Jätkäsaari",
-            marking="TLP:GREEN", severity="severe", when=t,
-            description="Smoke from a harbour warehouse; night shift evacuated.", **fire)),
+            "fire-aleksanterinkatu", 1, "aleksanterinkatu",
+            "Fire in a shopping centre basement, Aleksanterinkatu", marking="TLP:GREEN",
+            severity="severe", when=t, description="Smoke in the car park; shop evacuated.",
+            **fire)),
         Step(6, lambda t: incident(
             "disturbance-kauppatori", 1, "kauppatori", "Crowd disturbance, Market Square",
             marking="TLP:GREEN", category="public-order", severity="moderate", when=t,
             **police)),
         Step(10, lambda t: incident(
-            "customs-container", 1, "vuosaari_harbour",
-            "Radiation alarm on container MSCU 448 112-7", agency="customs",
+            "customs-ferry", 1, "ferry_terminal",
+            "Radiation alarm on a van at the ferry terminal", agency="customs",
             marking="TLP:AMBER+STRICT", category="cbrn", severity="severe", when=t,
-            description="Portal monitor alarm; container held at gate 3.")),
+            description="Handheld detector alarm; van held at the quay.")),
         Step(14, lambda t: incident(
-            "casualties-toolo", 1, "toolo_hospital", "Smoke casualties arriving, Töölö",
-            agency="health", marking="TLP:AMBER", category="medical", severity="moderate",
-            when=t, description="Four patients with smoke inhalation.")),
+            "casualties-railway-square", 1, "railway_square",
+            "Smoke casualties at the first-aid post, Railway Square", agency="health",
+            marking="TLP:AMBER", category="medical", severity="moderate", when=t,
+            description="Six patients with smoke inhalation; two to Töölö.")),
         Step(18, lambda t: incident(
-            "vehicle-west-harbour", 1, "west_harbour",
-            "Suspicious van at West Harbour terminal", marking="TLP:AMBER",
-            category="security", severity="moderate", when=t, **police)),
-        Step(22, lambda t: cordon("cordon-jatkasaari", 1, "jatkasaari_warehouse", 250,
-                                  "Cordon 250 m: warehouse fire", agency="rescue", when=t)),
+            "vehicle-cathedral", 1, "cathedral_steps", "Suspicious van by the Cathedral steps",
+            marking="TLP:AMBER", category="security", severity="moderate", when=t, **police)),
+        Step(22, lambda t: cordon("cordon-aleksanterinkatu", 1, "aleksanterinkatu", 150,
+                                  "Cordon 150 m: shopping centre fire", agency="rescue",
+                                  when=t)),
         Step(26, lambda t: incident(
-            "customs-container", 2, "vuosaari_harbour",
-            "Radiation alarm on container MSCU 448 112-7", agency="customs",
+            "customs-ferry", 2, "ferry_terminal",
+            "Radiation alarm on a van at the ferry terminal", agency="customs",
             marking="TLP:AMBER", category="cbrn", severity="severe", when=t,
             description="Shared with police and rescue: isotope identification pending.")),
         Step(30, lambda t: incident(
-            "fire-jatkasaari", 2, "jatkasaari_warehouse", "Warehouse fire, Jätkäsaari",
-            marking="TLP:GREEN", severity="extreme", when=t,
-            description="Fire spread to the adjoining hall; second alarm.", **fire)),
+            "fire-aleksanterinkatu", 2, "aleksanterinkatu",
+            "Fire in a shopping centre basement, Aleksanterinkatu", marking="TLP:GREEN",
+            severity="extreme", when=t, description="Fire spread to the second basement floor.",
+            **fire)),
         Step(34, lambda t: incident(
-            "suspect-link", 1, "west_harbour", "Van registered to a person of interest",
+            "suspect-link", 1, "cathedral_steps", "Van registered to a person of interest",
             marking="TLP:RED", category="intelligence", severity="severe", when=t,
             description="Link to an open investigation.", **police)),
         Step(40, lambda t: incident(
@@ -163,7 +167,7 @@ def script() -> list[Step]:
             marking="TLP:GREEN", category="public-order", severity="minor", status="closed",
             when=t, description="Crowd dispersed; no arrests.", **police)),
         Step(46, lambda t: incident(
-            "ferries-halted", 1, "katajanokka_terminal", "Ferry departures halted, Katajanokka",
+            "ferries-halted", 1, "ferry_terminal", "Ferry traffic to Suomenlinna halted",
             agency="port", marking="TLP:CLEAR", category="transport", severity="minor",
             when=t)),
     ]
@@ -196,18 +200,18 @@ class MovingUnit:
 
 def units() -> list[MovingUnit]:
     return [
-        MovingUnit("P-11", "police", "patrol", ["pasila_police", "kauppatori", "senaatintori"],
+        MovingUnit("P-11", "police", "patrol", ["senaatintori", "kauppatori", "esplanadi"],
                    "on-scene"),
-        MovingUnit("P-21", "police", "patrol", ["kamppi", "west_harbour", "central_station"],
+        MovingUnit("P-21", "police", "patrol", ["pasila_police", "railway_square",
+                                                "cathedral_steps"], "en-route"),
+        MovingUnit("RPL101", "rescue", "engine", ["erottaja_rescue", "aleksanterinkatu"],
                    "en-route"),
-        MovingUnit("RPL101", "rescue", "engine", ["erottaja_rescue", "jatkasaari_warehouse"],
-                   "en-route"),
-        MovingUnit("RPL301", "rescue", "ladder", ["hakaniemi", "jatkasaari_warehouse"],
+        MovingUnit("RPL301", "rescue", "ladder", ["siltasaari", "aleksanterinkatu"],
                    "assigned"),
-        MovingUnit("EMS-1", "health", "ambulance", ["jatkasaari_warehouse", "toolo_hospital"],
+        MovingUnit("EMS-1", "health", "ambulance", ["railway_square", "toolo_hospital"],
                    "en-route"),
-        MovingUnit("EMS-2", "health", "ambulance", ["kalasatama", "meilahti_hospital"]),
-        MovingUnit("TULLI-1", "customs", "team", ["vuosaari_harbour", "kalasatama"], "on-scene"),
+        MovingUnit("EMS-2", "health", "ambulance", ["kaisaniemi_park", "meilahti_hospital"]),
+        MovingUnit("TULLI-1", "customs", "team", ["ferry_terminal", "kauppatori"], "on-scene"),
     ]
 
 
@@ -264,7 +268,7 @@ class ScenarioRunner:
             pending = [s for s in pending if s.after > elapsed]
             batch = [step.make(now) for step in due]
             for moving in fleet:
-                moving.advance(0.08 * self.tick * self.speed)
+                moving.advance(0.03 * self.tick * self.speed)
                 moving.version += 1
                 batch.append(unit(moving.callsign, moving.version, moving.position(),
                                   agency=moving.agency, unit_type=moving.unit_type,

@@ -20,10 +20,11 @@ from dashboard.live.hub import NAMESPACE
 
 dash.register_page(__name__, path="/", title="Sitroom: common operating picture")
 
-HELSINKI = (60.175, 24.95)
+CITY_BOUNDS = [[60.16416, 24.93518], [60.17911, 24.95341]]  # the OSM extract in geodata/
 SEVERITY_COLOURS = {"extreme": "#7b1fa2", "severe": "#d32f2f", "moderate": "#f57c00",
                     "minor": "#fbc02d", "unknown": "#9e9e9e"}
 CITY = "/geodata/helsinki/"
+ATTRIBUTION = "Sitroom · map data © OpenStreetMap contributors (ODbL) · Natural Earth"
 js = Namespace("sitroom", "map")
 
 
@@ -45,7 +46,7 @@ def layout(agency: str | None = None, clearance: str | None = None, **_query: An
                       role="status"),
         ]),
         html.Main(className="cop-main", children=[
-            dl.Map(id="cop-map", center=HELSINKI, zoom=13, className="cop-map",
+            dl.Map(id="cop-map", bounds=CITY_BOUNDS, className="cop-map",
                    preferCanvas=True, attributionControl=False, children=base_layers() + [
                        dl.GeoJSON(id="cop-areas", style=js("areaStyle"),
                                   onEachFeature=js("tooltip"),
@@ -56,7 +57,7 @@ def layout(agency: str | None = None, clearance: str | None = None, **_query: An
                        dl.GeoJSON(id="cop-units", pointToLayer=js("unitMarker"),
                                   onEachFeature=js("tooltip"), pane="markerPane"),
                        dl.ScaleControl(position="bottomleft", imperial=False),
-                       dl.AttributionControl(prefix="Sitroom", position="bottomright"),
+                       dl.AttributionControl(prefix=ATTRIBUTION, position="bottomright"),
                    ]),
             html.Aside(className="cop-side", children=[
                 html.H2("Open incidents"),
@@ -66,16 +67,27 @@ def layout(agency: str | None = None, clearance: str | None = None, **_query: An
     ])
 
 
+# Base layers load at different speeds; panes fix their drawing order whatever comes first.
+BASE_PANES = {"world": 201, "city-ground": 202, "city-parks": 203, "city-buildings": 204,
+              "city-streets": 205, "city-places": 206}
+
+
 def base_layers() -> list:
-    """The offline base map: Natural Earth for the world, OpenStreetMap for Helsinki."""
-    attribution = "© OpenStreetMap contributors · Natural Earth"
-    return [
+    """The offline base map: Natural Earth for the world, OpenStreetMap for central Helsinki."""
+    panes = [dl.Pane(name=name, style={"zIndex": z}) for name, z in BASE_PANES.items()]
+    return panes + [
         dl.GeoJSON(url="/geodata/ne_110m_admin_0_countries.geojson", interactive=False,
-                   style={"color": "#b0bec5", "weight": 1, "fillColor": "#f1efe9",
-                          "fillOpacity": 1}, attribution=attribution),
-        dl.GeoJSON(url=CITY + "water.geojson", interactive=False,
-                   style={"stroke": False, "fillColor": "#aad3df", "fillOpacity": 1}),
-        dl.GeoJSON(url=CITY + "streets.geojson", interactive=False, style=js("streetStyle")),
+                   style={"color": "#b0bec5", "weight": 1, "fillColor": "#f2efe9",
+                          "fillOpacity": 1}, pane="world"),
+        dl.GeoJSON(url=CITY + "land_water.geojson", interactive=False, style=js("landWater"),
+                   pane="city-ground"),
+        dl.GeoJSON(url=CITY + "parks.geojson", interactive=False, pane="city-parks",
+                   style={"stroke": False, "fillColor": "#c8e6c0", "fillOpacity": 1}),
+        dl.GeoJSON(url=CITY + "buildings.geojson", interactive=False, pane="city-buildings",
+                   style={"color": "#cfc6bb", "weight": 0.5, "fillColor": "#ddd6cc",
+                          "fillOpacity": 1}),
+        dl.GeoJSON(url=CITY + "streets.geojson", interactive=False, style=js("streetStyle"),
+                   pane="city-streets"),
         dl.GeoJSON(url=CITY + "places.geojson", pointToLayer=js("placeMarker"),
-                   onEachFeature=js("placeTooltip")),
+                   onEachFeature=js("placeTooltip"), pane="city-places"),
     ]
