@@ -3,6 +3,7 @@
 Run from the repository root:
 
     python bench/bench_store.py [--records N] [--backend sqlite|postgis|both] [--queries Q]
+                                [--log-events E] [--asof-queries A]
 
 Figures go to stdout as a table, each beside its target; progress goes to stderr. Every
 database is thrown away afterwards: SQLite files live in a temporary directory, PostGIS runs on
@@ -292,7 +293,7 @@ def log_round(version: int, live: Sequence[int], places: list[tuple[float, float
     return records
 
 
-def build_log(backend: str, store: Store, target_events: int) -> LogSpan:
+def build_log(store: Store, target_events: int) -> LogSpan:
     """A log of about target_events: entities written LOG_VERSIONS times, some removed.
 
     After each round but the last, a few entities are removed for good (store.remove), so the
@@ -328,7 +329,7 @@ def build_log(backend: str, store: Store, target_events: int) -> LogSpan:
 def bench_as_of(backend: str, store: Store, target_events: int, queries: int) -> list[Figure]:
     """State as of T at 10/50/90% of the log's time span: a 1% box, and the first ASOF_LIMIT."""
     say(f"{backend}: building an as-of log of ~{target_events:,} events")
-    span = build_log(backend, store, target_events)
+    span = build_log(store, target_events)
     say(f"{backend}: log of {span.events:,} events written in {span.write_seconds:.1f} s")
     prepare_for_reads(store)
     figures = [Figure(backend, f"as-of log write ({span.events:,} events)",
