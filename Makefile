@@ -15,6 +15,7 @@ test:  ## install everything the tests need (PostGIS included), then run the who
 bench:  ## run the benchmarks (prints figures; not part of the tests)
 	scripts/bootstrap test
 	$(VENV)/bin/python bench/bench_store.py
+	$(VENV)/bin/python bench/bench_live.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis
