@@ -257,3 +257,22 @@ def test_the_cop_page_is_served(server):
     page = httpx.get(server.url + "/?agency=police&clearance=TLP:AMBER")
     assert page.status_code == 200 and "sitroom_live.js" in page.text
     assert "socket.io.min.js" in page.text
+
+
+def test_the_demo_is_alive_within_30_seconds(tmp_path):
+    started = time.monotonic()
+    demo = ServeProcess(tmp_path, command="demo").wait_ready()
+    try:
+        screen = Screen(demo.url, "police", "TLP:RED").connect()
+        left = 30 - (time.monotonic() - started)
+
+        def busy(s: Screen) -> bool:
+            kinds = {f["properties"]["kind"] for f in s.features.values()}
+            return len(s.features) >= 10 and {"alert", "incident", "unit"} <= kinds
+
+        assert screen.wait_for(busy, timeout=left), screen.features
+        moved_from = screen.cursor
+        assert screen.wait_for(lambda s: s.cursor > moved_from, timeout=5)  # still unfolding
+        screen.disconnect()
+    finally:
+        demo.stop()

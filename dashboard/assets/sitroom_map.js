@@ -2,14 +2,19 @@
 window.sitroom = Object.assign({}, window.sitroom, {
   map: {
     incidentMarker: function (feature, latlng, context) {
+      // Colour by severity, a symbol by category (DejaVu Sans has every glyph used here).
+      const symbols = {fire: "F", medical: "✚", cbrn: "☢", security: "!", intelligence: "◉",
+                       "public-order": "⚑", transport: "⚓", maritime: "⚓", flood: "≈",
+                       "storm-damage": "⚡", traffic: "▲", search: "?"};
       const p = feature.properties;
       const colour = context.hideout.colours[p.severity] || "#9e9e9e";
-      const closed = p.status === "closed";
-      return L.circleMarker(latlng, {
-        radius: p.kind === "report" ? 6 : 9,
-        color: "#212121", weight: p.kind === "report" ? 1 : 2,
-        fillColor: colour, fillOpacity: closed ? 0.3 : 0.95,
-        dashArray: closed ? "3" : null,
+      const size = p.kind === "report" ? 18 : 24;
+      const html = '<span style="background:' + colour + '">' +
+        (symbols[p.category] || "•") + "</span>";
+      return L.marker(latlng, {
+        keyboard: false,
+        icon: L.divIcon({className: "incident-icon" + (p.status === "closed" ? " closed" : ""),
+                         html: html, iconSize: [size, size]}),
       });
     },
     unitMarker: function (feature, latlng) {

@@ -1,0 +1,104 @@
+"""The event source of bench_live.py for Sitroom: another process writing into the same store.
+
+It writes Incident records with dashboard.store at a fixed rate and wakes the hub the way a feed
+worker does (RedisNotifier.publish as a store listener), so the hub reads them from the log.
+
+    python bench/live/writer.py DATABASE_URL REDIS_URL
+
+Protocol on stdin/stdout, one JSON object a line:
+    -> {"ready": true}                                          once the store is open
+    <- {"rate": events/s, "start_ms": epoch ms, "end_ms": epoch ms, "window": [from_ms, to_ms]}
+    -> {"made": n, "window_events": n, "last_seq": seq, "behind_ms": ms, "write_ms_max": ms}
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import json  # noqa: E402
+import time  # noqa: E402
+from dataclasses import asdict, dataclass  # noqa: E402
+
+import shapely  # noqa: E402
+
+from dashboard.live.notify import RedisNotifier  # noqa: E402
+from dashboard.model import Event, Incident, Marking, Severity  # noqa: E402
+from dashboard.store import Store, open_store  # noqa: E402
+
+STEP_SECONDS = 0.010  # one write_many every 10 ms carrying every event due by then
+ENTITY_POOL = 2000  # incidents updated round-robin: the map stays a fixed size while it moves
+# Every marking a police screen cleared for TLP:RED sees: the strict ones owned by the police.
+OWNERS = ((Marking.GREEN, "rescue"), (Marking.AMBER, "health"), (Marking.AMBER_STRICT, "police"),
+          (Marking.RED, "police"))
+
+
+@dataclass
+class Tally:
+    """What the bench needs to know of the events committed, seen through a store listener."""
+
+    window: tuple[int, int]
+    made: int = 0
+    window_events: int = 0
+    last_seq: int = 0
+
+    def __call__(self, events: list[Event]) -> None:
+        for event in events:
+            ts = int(event.time.timestamp() * 1000)  # the delta's ts, computed as deltas.py does
+            self.window_events += self.window[0] <= ts <= self.window[1]
+        self.made += len(events)
+        self.last_seq = max(self.last_seq, events[-1].seq)
+
+
+def incident(run_id: int, n: int) -> Incident:
+    """Write n of run run_id: a new version of incident n mod ENTITY_POOL, moved a little.
+
+    The version names the run too: the store drops a (source, id, version) it has seen before.
+    """
+    i = n % ENTITY_POOL
+    marking, agency = OWNERS[i % len(OWNERS)]
+    lon, lat = 24.0 + (n % 997) / 500, 59.9 + (n % 991) / 1400
+    return Incident(source="bench-live", source_id=str(i), version=f"{run_id}.{n}", marking=marking,
+                    agency=agency, title=f"bench incident {i}", category="fire",
+                    severity=Severity.MODERATE, geometry=shapely.Point(lon, lat))
+
+
+def run(store: Store, rate: float, start_ms: int, end_ms: int) -> tuple[float, float]:
+    """Write `rate` events/s from start_ms to end_ms; return (ms behind schedule, longest write)."""
+    time.sleep(max(0.0, start_ms / 1000 - time.time()))
+    made = 0
+    behind_ms = longest_ms = 0.0
+    step = 0
+    while (now_ms := time.time() * 1000) < end_ms:
+        due = int((now_ms - start_ms) * rate / 1000) - made
+        behind_ms = max(behind_ms, now_ms - start_ms - (made + 1) * 1000 / rate)
+        if due > 0:
+            started = time.perf_counter()
+            store.write_many([incident(start_ms, made + k) for k in range(due)], actor="bench")
+            longest_ms = max(longest_ms, (time.perf_counter() - started) * 1000)
+            made += due
+        step += 1
+        time.sleep(max(0.0, start_ms / 1000 + step * STEP_SECONDS - time.time()))
+    return max(0.0, behind_ms), longest_ms
+
+
+def main() -> None:
+    database_url, redis_url = sys.argv[1:3]
+    store = open_store(database_url)
+    notifier = RedisNotifier(redis_url)
+    store.subscribe(notifier.publish)
+    print(json.dumps({"ready": True}), flush=True)
+    plan = json.loads(sys.stdin.readline())
+    tally = Tally(tuple(plan["window"]))
+    store.subscribe(tally)
+    behind_ms, longest_ms = run(store, float(plan["rate"]), int(plan["start_ms"]),
+                                int(plan["end_ms"]))
+    print(json.dumps({**asdict(tally), "behind_ms": behind_ms, "write_ms_max": longest_ms},
+                     default=list), flush=True)
+    store.close()
+
+
+if __name__ == "__main__":
+    main()
