@@ -10,7 +10,7 @@ import enum
 import functools
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -275,7 +275,7 @@ class Annotation(Record):
 
 
 AnyRecord = Annotated[
-    Union[Report, Incident, Alert, Unit, Annotation], Field(discriminator="kind")
+    Report | Incident | Alert | Unit | Annotation, Field(discriminator="kind")
 ]
 RECORD_ADAPTER: TypeAdapter[AnyRecord] = TypeAdapter(AnyRecord)
 RECORD_TYPES: dict[Kind, type[Record]] = {

@@ -25,7 +25,6 @@ from dashboard.model import (
     AlertInfo,
     Annotation,
     Incident,
-    Marking,
     Record,
     Report,
     Unit,

@@ -7,8 +7,8 @@ answer every query the same way.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cache, lru_cache
 from operator import itemgetter
 from pathlib import Path

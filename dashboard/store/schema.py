@@ -15,7 +15,6 @@ migration) and a PostGIS `geometry(Geometry, 4326)` with a GiST index on Postgre
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import geoalchemy2
 from sqlalchemy import (
@@ -36,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
+
 
 class PostGISGeometry(geoalchemy2.Geometry):
     """geoalchemy2's PostGIS geometry, exchanged as plain WKB bytes on both backends.

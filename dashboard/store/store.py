@@ -30,7 +30,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    tuple_,
     union_all,
 )
 from sqlalchemy.engine import Connection, Row
@@ -45,7 +44,6 @@ from dashboard.model import (
     Marking,
     Record,
     Viewer,
-    entity_id,
     utcnow,
 )
 from dashboard.store.backends import Backend, backend_for

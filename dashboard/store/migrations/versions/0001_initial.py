@@ -35,7 +35,8 @@ SQLITE_INDEXES = (
     BEGIN
       DELETE FROM entities_rtree WHERE rid = OLD.rid;
     END""",
-    "CREATE VIRTUAL TABLE versions_rtree USING rtree(vid, minx, maxx, miny, maxy, from_seq, to_seq)",
+    "CREATE VIRTUAL TABLE versions_rtree "
+    "USING rtree(vid, minx, maxx, miny, maxy, from_seq, to_seq)",
     """CREATE TRIGGER versions_rtree_insert AFTER INSERT ON entity_versions
     WHEN NEW.minx IS NOT NULL
     BEGIN
