@@ -20,6 +20,7 @@ from dashboard import __version__
 from dashboard.demo.scenario import ScenarioRunner
 from dashboard.feeds import FORMATS, detect_format
 from dashboard.feeds.base import FeedDefaults, FeedFormatError, Parsed
+from dashboard.live.notify import RedisNotifier
 from dashboard.model import Kind, Marking
 from dashboard.settings import Settings, SettingsError, get_settings
 from dashboard.store import Store, StoreError, migrate
@@ -52,12 +53,16 @@ def _settings() -> Settings:
 
 
 def _store(settings: Settings) -> Store:
+    """The configured store; with a message queue, every commit also wakes the live hubs."""
     try:
-        return open_configured_store(settings)
+        store = open_configured_store(settings)
     except (StoreError, SettingsError) as exc:
         raise Failure(str(exc)) from None
     except OperationalError as exc:
         raise Failure(f"cannot open the database: {exc.orig}") from None
+    if settings.message_queue:
+        store.subscribe(RedisNotifier(settings.message_queue).publish)
+    return store
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

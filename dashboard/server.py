@@ -46,9 +46,8 @@ def build(settings: Settings, store: Store, *, async_mode: str = "gevent") -> Se
     def metrics() -> flask.Response:
         return flask.Response(hub.metrics.render(), mimetype="text/plain; version=0.0.4")
 
-    if settings.message_queue:
+    if settings.message_queue:  # (the CLI has made every commit here publish a wake-up)
         notifier = RedisNotifier(settings.message_queue)
-        store.subscribe(notifier.publish)
         hub.on_start(lambda: socketio.start_background_task(notifier.listen, hub))
     return Server(app, socketio, hub)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import socket
@@ -14,7 +15,7 @@ import pytest
 import socketio
 
 from dashboard.model import Marking, Viewer
-from tests.support.live import Screen, ServeProcess, post_report
+from tests.support.live import SITROOM, Screen, ServeProcess, post_report
 from tests.support.postgres import free_port
 
 CLEARANCES = [("public", None), ("police", "TLP:AMBER"), ("customs", "TLP:RED")]
@@ -247,6 +248,16 @@ def test_a_report_through_one_process_reaches_a_screen_of_another(tmp_path, redi
         written = post_report(a.url, 24.94, 60.17, title="via A").json()
         assert screen.wait_for(lambda s: written["id"] in s.features, timeout=2)
         assert time.monotonic() - t0 < 1.0  # a wake-up, not the 30 s poll
+        # a separate writing process (here `sitroom ingest`, later feed workers) wakes them too
+        path = tmp_path / "one.geojson"
+        path.write_text(json.dumps({"type": "Feature", "id": "ingested-1", "properties": {
+            "title": "From a file", "agency": "police"},
+            "geometry": {"type": "Point", "coordinates": [24.95, 60.17]}}))
+        ingest = subprocess.run([SITROOM, "ingest", str(path)], cwd=tmp_path, timeout=60,
+                                env={**os.environ, **env}, capture_output=True, text=True)
+        assert ingest.returncode == 0, ingest.stderr
+        assert screen.wait_for(lambda s: any(f["properties"]["title"] == "From a file"
+                                             for f in s.features.values()), timeout=2)
         screen.disconnect()
     finally:
         a.stop()
