@@ -287,3 +287,9 @@ def test_the_demo_is_alive_within_30_seconds(tmp_path):
         screen.disconnect()
     finally:
         demo.stop()
+
+
+def test_a_cursor_from_the_future_gets_a_snapshot(server):
+    screen = Screen(server.url, "police", "TLP:AMBER").connect(cursor=10**9)
+    assert screen.wait_for(lambda s: s.snapshots == 1)
+    screen.disconnect()

@@ -243,7 +243,9 @@ class Hub:
         client = self.clients.get(sid)
         if client is None:
             return
-        if cursor is not None and self.store.last_seq() - cursor <= self.config.catchup_limit:
+        last = self.store.last_seq()
+        # A cursor from the future (another database, a restored one) cannot be trusted.
+        if cursor is not None and 0 <= last - cursor <= self.config.catchup_limit:
             events = self.store.log_after(cursor, limit=self.config.catchup_limit + 1)
             if len(events) <= self.config.catchup_limit:
                 end = events[-1].seq if events else cursor
