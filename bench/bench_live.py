@@ -40,9 +40,9 @@ import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
-from collections.abc import Callable, Iterator, Sequence  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
 from concurrent.futures import Future, ThreadPoolExecutor  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
+from contextlib import ExitStack  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from typing import Any, Protocol  # noqa: E402
 
@@ -61,6 +61,7 @@ LEAD_MS = 500  # from sending the plan to the first event: every process is wait
 CHECK_AFTER_MS = 1000  # a screen must hold every event of the window this long after it
 SOURCE_SHORT = 0.97  # a source that made less than this share of its events fell behind
 TREND_LIMIT_MS = 20.0  # mean latency may rise this much from the first to the last third
+BUSY_NEIGHBOUR = 0.15  # share of a core used by other processes that makes a point suspect
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 LATENCY_TARGET_MS = 50.0  # Sitroom p99 at LATENCY_TARGET_CLIENTS screens, 100 events/s
@@ -127,6 +128,13 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
     fields = stat.rsplit(")", 1)[1].split()  # the command name may hold spaces
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores have spent busy since boot (not idle, not waiting), /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
 
 
 def read_json_line(process: subprocess.Popen, timeout: float, what: str) -> dict[str, Any]:
@@ -206,6 +214,7 @@ class SourceResult:
     window_events: int
     last_seq: int
     behind_ms: float
+    longest_write_ms: float | None = None  # the writer's slowest write_many (Sitroom only)
 
 
 @dataclass
@@ -255,12 +264,17 @@ class LoadResult:
 
 @dataclass(frozen=True)
 class Cpu:
-    """CPU seconds used during the measured window, per role (None where there is none)."""
+    """CPU seconds used during the measured window, per role (None where there is none).
+
+    `rest` is everything else the machine did meanwhile (this script included): a busy
+    neighbour there means the point's figures are not to be trusted.
+    """
 
     server: float
     writer: float | None
     load: float
     redis: float | None
+    rest: float
 
 
 @dataclass
@@ -352,7 +366,7 @@ class WriterSource:
     def result(self) -> SourceResult:
         report = read_json_line(self.process, 60, "writer")
         return SourceResult(report["made"], report["window_events"], report["last_seq"],
-                            report["behind_ms"])
+                            report["behind_ms"], report["write_ms_max"])
 
     def close(self) -> None:
         self.processes.stop(self.process)
@@ -508,18 +522,20 @@ def wait_idle(system: System, timeout: float = 15.0) -> None:
 
 def cpu_of(system: System, source: EventSource, screens: list[subprocess.Popen]
            ) -> dict[str, float | None]:
-    """CPU seconds so far of every role of a point."""
+    """CPU seconds so far of every role of a point, and of the whole machine."""
     return {
         "server": cpu_seconds(system.server_pid),
         "writer": sum(cpu_seconds(p) for p in source.pids) if source.pids else None,
         "load": sum(cpu_seconds(p.pid) for p in screens),
         "redis": cpu_seconds(system.redis_pid) if system.redis_pid else None,
+        "machine": machine_busy_seconds(),
     }
 
 
 def cpu_between(before: dict[str, float | None], after: dict[str, float | None]) -> Cpu:
     spent = {k: None if before[k] is None else after[k] - before[k] for k in before}
-    return Cpu(**spent)
+    machine = spent.pop("machine")
+    return Cpu(**spent, rest=max(0.0, machine - sum(v for v in spent.values() if v)))
 
 
 def measure(processes: Processes, system: System, clients: int, rate: float,
@@ -552,8 +568,11 @@ def measure(processes: Processes, system: System, clients: int, rate: float,
     lagged = system.lagged()
     point = Point(system.name, clients, rate, args.seconds, result, load, cpu,
                   None if lagged is None else lagged - lagged_before)
+    writes = ("" if result.longest_write_ms is None
+              else f", slowest write {result.longest_write_ms:.0f} ms")
     say(f"  p50 {load.percentile(50):.0f} ms, p99 {load.percentile(99):.0f} ms, "
-        f"{point.complete}/{clients} complete, server CPU {cpu.server:.1f} s"
+        f"{point.complete}/{clients} complete, server CPU {cpu.server:.1f} s, source "
+        f"{result.behind_ms:.0f} ms behind at worst{writes}"
         + (f"; not sustained: {', '.join(point.problems())}" if point.problems() else ""))
     return point
 
@@ -597,7 +616,8 @@ def fmt(value: float | None, digits: int = 0) -> str:
 def cpu_cells(point: Point) -> list[str]:
     """CPU seconds per role, and the window's share of one core in brackets."""
     cells = []
-    for value in (point.cpu.server, point.cpu.writer, point.cpu.load, point.cpu.redis):
+    cpu = point.cpu
+    for value in (cpu.server, cpu.writer, cpu.load, cpu.redis, cpu.rest):
         cells.append("-" if value is None else f"{value:.1f} ({value / point.seconds:.0%})")
     return cells
 
@@ -612,7 +632,7 @@ def print_table(title: str, header: Sequence[str], rows: list[list[str]]) -> Non
         print("  ".join(f"{c:>{w}}" for c, w in zip(row, widths)))
 
 
-CPU_HEADER = ["cpu server", "cpu writer", "cpu load", "cpu redis"]
+CPU_HEADER = ["cpu server", "cpu writer", "cpu load", "cpu redis", "cpu rest"]
 
 
 def print_latency(points: list[Point]) -> None:
@@ -674,6 +694,10 @@ def print_summary(latency: list[Point], rates: list[Point], args: argparse.Names
           f"screen had every event of the window {CHECK_AFTER_MS / 1000:.0f} s after it, "
           f"no gaps or disconnects, mean latency rising <= {TREND_LIMIT_MS:.0f} ms over the "
           f"window, p99 < {SUSTAINED_P99_MS:.0f} ms")
+    busy = [p for p in latency + rates if p.cpu.rest > BUSY_NEIGHBOUR * p.seconds]
+    if busy:
+        print(f"  WARNING: other processes used more than {BUSY_NEIGHBOUR:.0%} of a core during "
+              f"{len(busy)} point(s) (column 'cpu rest'): those figures are pessimistic")
     print(f"  {os.cpu_count()} cores shared by server, writer, load generator and Redis; "
           f"window {args.seconds:.0f} s after {args.warmup:.0f} s warm-up per point; "
           f"wall time {seconds:.0f} s")
@@ -681,25 +705,18 @@ def print_summary(latency: list[Point], rates: list[Point], args: argparse.Names
 
 # ------------------------------------------------------------------ main
 
-@contextmanager
-def running(kind: type[Sitroom] | type[Baseline], processes: Processes, workdir: Path,
-            tick: float) -> Iterator[Sitroom | Baseline]:
-    """One system under test, up for the duration of the block."""
-    say(f"{kind.name}: starting")
-    system = kind(processes, workdir, tick)
-    try:
-        yield system
-    finally:
-        system.close()
-
-
-def bench_system(kind: type[Sitroom] | type[Baseline], processes: Processes, workdir: Path,
-                 args: argparse.Namespace) -> tuple[list[Point], list[Point]]:
-    """Every point of one system: latency per screen count, then the sustained-rate ladder."""
-    with running(kind, processes, workdir, args.tick) as system:
-        latency = [measure(processes, system, n, LATENCY_RATE, args) for n in args.clients]
-        rates = find_sustained(processes, system, args) if args.rates else []
-    return latency, rates
+def start_systems(kinds: Sequence[type[Sitroom] | type[Baseline]], processes: Processes,
+                  root: Path, tick: float, cleanup: ExitStack) -> list[System]:
+    """Every system under test, each in its own directory, closed by `cleanup`."""
+    systems: list[System] = []
+    for kind in kinds:
+        say(f"{kind.name}: starting")
+        workdir = root / kind.name
+        workdir.mkdir()
+        system = kind(processes, workdir, tick)
+        cleanup.callback(system.close)
+        systems.append(system)
+    return systems
 
 
 def numbers(kind: Callable[[str], float | int]) -> Callable[[str], list]:
@@ -747,16 +764,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     latency: list[Point] = []
     rates: list[Point] = []
     processes = Processes()
-    with tempfile.TemporaryDirectory(prefix="sitroom-live-") as root:
-        try:
-            for kind in kinds:
-                workdir = Path(root) / kind.name
-                workdir.mkdir()
-                more_latency, more_rates = bench_system(kind, processes, workdir, args)
-                latency += more_latency
-                rates += more_rates
-        finally:
-            processes.stop_all()  # before the directory they write in goes
+    with tempfile.TemporaryDirectory(prefix="sitroom-live-") as root, ExitStack() as cleanup:
+        cleanup.callback(processes.stop_all)  # last, and before the directory goes
+        systems = start_systems(kinds, processes, Path(root), args.tick, cleanup)
+        # Latency points alternate between the systems, so a drift in the machine's other
+        # load hits both alike; an idle server costs next to nothing meanwhile.
+        latency = [measure(processes, system, n, LATENCY_RATE, args)
+                   for n in args.clients for system in systems]
+        if args.rates:
+            rates = [p for system in systems for p in find_sustained(processes, system, args)]
     print_latency(sorted(latency, key=lambda p: (p.clients, p.system)))
     if rates:
         print_rates(rates)

@@ -1,7 +1,11 @@
 """What every feed adapter shares: defaults a feed declares, and what a parse returns.
 
-An adapter turns bytes into records and nothing else. A document it cannot read at all raises
-FeedFormatError; an item it cannot use is refused with a reason, and the other items still land.
+An adapter turns bytes into records and nothing else: `parse(data: bytes, defaults) -> Parsed`.
+A document it cannot read at all raises FeedFormatError; an item it cannot use is refused with a
+reason, and the other items still land. What an adapter cannot do itself it asks of the runner
+through Parsed: entities to take off the map (a CAP Cancel), documents to fetch and parse in
+turn (the alerts an Atom index links to), and warnings that do not stop the item (schema
+problems) to count in the feed's health.
 """
 
 from __future__ import annotations
@@ -40,12 +44,43 @@ class Refused:
     reason: str
 
 
+@dataclass(frozen=True)
+class Removal:
+    """Take an entity off the current picture (its history stays in the log).
+
+    `key` makes the removal idempotent (the same cancel polled twice removes once).
+    """
+
+    entity_id: str
+    reason: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """A document to fetch and parse with `format` (an index entry that links to an alert)."""
+
+    url: str
+    format: str
+
+
 @dataclass
 class Parsed:
-    """An adapter's answer: the usable records and the refused items."""
+    """An adapter's answer: usable records, refused items, and what it asks of the runner."""
 
     records: list[Record] = field(default_factory=list)
     refused: list[Refused] = field(default_factory=list)
+    removals: list[Removal] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def extend(self, other: Parsed) -> None:
+        """Merge another document's answer into this one (index + linked alerts)."""
+        self.records.extend(other.records)
+        self.refused.extend(other.refused)
+        self.removals.extend(other.removals)
+        self.links.extend(other.links)
+        self.warnings.extend(other.warnings)
 
 
 def validation_reason(exc: ValidationError) -> str:
