@@ -23,7 +23,7 @@ import random
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -48,6 +48,7 @@ BOX_SIDE = 0.10  # a tenth of each side: 1% of the extent's area
 VIEWPORT_LIMIT = 500
 ASOF_LIMIT = 1000
 LOG_VERSIONS = 20  # writes per entity in the as-of log
+LOG_SOURCE = "bench-log"
 ASOF_FRACTIONS = (0.10, 0.50, 0.90)
 WARMUP = 3  # untimed queries first, so pool start-up and statement compilation are not timed
 
@@ -69,11 +70,13 @@ class Figure:
 
     @property
     def met(self) -> bool | None:
+        """None when there is no target, so untargeted figures are not counted as passes."""
         if self.target is None:
             return None
         return self.value >= self.target if self.at_least else self.value < self.target
 
     def cells(self) -> tuple[str, str, str, str, str]:
+        """The table row: large values without decimals, small ones with two."""
         value = f"{self.value:,.0f}" if self.value >= 100 else f"{self.value:,.2f}"
         if self.target is None:
             target, met = "-", ""
@@ -95,6 +98,7 @@ def percentile(samples: Sequence[float], p: float) -> float:
 
 
 def random_point(rng: random.Random) -> tuple[float, float]:
+    """A lon/lat point uniformly inside EXTENT."""
     west, south, east, north = EXTENT
     return rng.uniform(west, east), rng.uniform(south, north)
 
@@ -191,26 +195,33 @@ def progress_printer(total: int, what: str) -> Callable[[int], None]:
     return report
 
 
-def bench_insert(backend: str, store: Store, n: int) -> list[Figure]:
-    """Build n incidents, then time write_many alone: the ingest path's rate."""
-    say(f"{backend}: building {n:,} incidents")
+def build_incidents(n: int) -> tuple[list[Incident], Figure]:
+    """The insert workload, made once and shared by every backend so they write the same data."""
+    say(f"building {n:,} incidents")
     started = time.perf_counter()
     records = make_incidents(n, random.Random(SEED))
-    build = time.perf_counter() - started
+    rate = n / (time.perf_counter() - started)
+    return records, Figure("-", f"build Incident objects ({n:,})", rate, "rec/s")
+
+
+def bench_insert(backend: str, store: Store, records: list[Incident]) -> list[Figure]:
+    """Time write_many alone (records are already built): the ingest path's rate."""
+    n = len(records)
     say(f"{backend}: writing {n:,} incidents")
     started = time.perf_counter()
     store.write_many(records, actor="bench", progress=progress_printer(n, "written"))
     write = time.perf_counter() - started
     say(f"{backend}: wrote {n:,} in {write:.1f} s")
-    return [
-        Figure(backend, "build Incident objects", n / build, "rec/s"),
-        Figure(backend, f"insert write_many ({n:,} records)", n / write, "rec/s",
-               INSERT_TARGET if backend == "sqlite" else None, at_least=True),
-    ]
+    target = INSERT_TARGET if backend == "sqlite" else None
+    return [Figure(backend, f"insert write_many ({n:,} records)", n / write, "rec/s", target,
+                   at_least=True)]
 
 
 def timed(run: Callable[[BBox], int], boxes: Sequence[BBox]) -> tuple[list[float], list[int]]:
-    """Milliseconds and row counts of run(box) for each box, after WARMUP untimed runs."""
+    """Milliseconds and row counts of run(box) for each box, after WARMUP untimed runs.
+
+    Runners of queries that take no box ignore it; the boxes then only set the count.
+    """
     for box in boxes[:WARMUP]:
         run(box)
     times, rows = [], []
@@ -222,13 +233,15 @@ def timed(run: Callable[[BBox], int], boxes: Sequence[BBox]) -> tuple[list[float
     return times, rows
 
 
-def latency_figures(backend: str, name: str, times: list[float], rows: list[int],
+def latency_figures(backend: str, name: str, times: list[float], rows: list[int] | None,
                     target: float | None, tail: bool = True) -> list[Figure]:
-    """p50 (held to the target), p99 unless tail is off (few samples), and mean rows."""
+    """p50 (held to the target), p99 unless tail is off (few samples), and mean rows if any."""
     figures = [Figure(backend, f"{name} p50", percentile(times, 50), "ms", target)]
     if tail:
         figures.append(Figure(backend, f"{name} p99", percentile(times, 99), "ms"))
-    figures.append(Figure(backend, f"{name} rows/query (mean)", sum(rows) / len(rows), "rows"))
+    if rows is not None:
+        figures.append(Figure(backend, f"{name} rows/query (mean)", sum(rows) / len(rows),
+                              "rows"))
     return figures
 
 
@@ -236,7 +249,7 @@ def candidate_count(store: Store, box: BBox) -> int:
     """The database's share of a bbox query: index lookup and visibility, counted in SQL.
 
     Uses the store's own predicates (visible_to, the backend's index_filter), so the gap to the
-    full query is what building Record objects and the exact shapely test cost.
+    full query is what fetching rows, the exact shapely test and building Records cost.
     """
     stmt = (select(func.count()).select_from(entities)
             .where(visible_to(entities, VIEWER), store.backend.index_filter(entities, [box])))
@@ -262,8 +275,16 @@ def bench_bbox(backend: str, store: Store, queries: int) -> list[Figure]:
 
 
 @dataclass(frozen=True)
+class LogRound:
+    """One pass over the live entities: their next version, then a few removals."""
+
+    records: list[Incident]
+    removals: list[str]  # entity ids, removed after the round's writes
+
+
+@dataclass(frozen=True)
 class LogSpan:
-    """What the as-of benchmark needs to know of the log it built."""
+    """What the as-of benchmark needs to know of the log it wrote."""
 
     first: datetime  # wall clock before the first write: event times come from the store clock
     last: datetime  # and after the last
@@ -283,7 +304,7 @@ def log_round(version: int, live: Sequence[int], places: list[tuple[float, float
         places[i] = lon, lat
         marking, agency = owners[i]
         records.append(Incident(
-            source="bench-log", source_id=str(i), version=str(version), marking=marking,
+            source=LOG_SOURCE, source_id=str(i), version=str(version), marking=marking,
             agency=agency, category=CATEGORIES[i % len(CATEGORIES)],
             severity=SEVERITIES[(i + version) % len(SEVERITIES)], title=f"entity {i}",
             time=DAY_START + timedelta(seconds=i % 86_400, minutes=version),
@@ -293,43 +314,66 @@ def log_round(version: int, live: Sequence[int], places: list[tuple[float, float
     return records
 
 
-def build_log(store: Store, target_events: int) -> LogSpan:
+def plan_log(target_events: int) -> list[LogRound]:
     """A log of about target_events: entities written LOG_VERSIONS times, some removed.
 
-    After each round but the last, a few entities are removed for good (store.remove), so the
-    state as of T differs from now in both positions and membership. Only the store calls are
-    timed; making the records is not.
+    After each round but the last, a few entities are removed for good, so the state as of T
+    differs from now in membership as well as in positions. Made once, shared by the backends.
     """
+    say(f"building an as-of log of ~{target_events:,} events")
     rng = random.Random(SEED + 2)
     count = max(1, target_events // LOG_VERSIONS)
     places = [random_point(rng) for _ in range(count)]
     owners = [(Marking(rng.randrange(5)), rng.choice(AGENCIES)) for _ in range(count)]
     removed_per_round = max(1, count // 500)
     live = list(range(count))
+    rounds = []
+    for version in range(1, LOG_VERSIONS + 1):
+        records = log_round(version, live, places, owners, rng)
+        gone = set(rng.sample(live, removed_per_round)) if version < LOG_VERSIONS else set()
+        rounds.append(LogRound(
+            records, [entity_id(Kind.INCIDENT, LOG_SOURCE, str(i)) for i in sorted(gone)]))
+        live = [i for i in live if i not in gone]
+    return rounds
+
+
+def write_log(backend: str, store: Store, rounds: list[LogRound]) -> LogSpan:
+    """Write the planned log, timing only the store calls (write_many and remove)."""
     events = 0
     writing = 0.0
     first = utcnow()
-    for version in range(1, LOG_VERSIONS + 1):
-        records = log_round(version, live, places, owners, rng)
+    for number, log in enumerate(rounds, 1):
         started = time.perf_counter()
-        store.write_many(records, actor="bench")
-        events += len(records)
-        if version < LOG_VERSIONS:
-            gone = set(rng.sample(live, removed_per_round))
-            for i in sorted(gone):
-                store.remove(entity_id(Kind.INCIDENT, "bench-log", str(i)), actor="bench",
-                             reason="bench")
-            events += len(gone)
-            live = [i for i in live if i not in gone]
+        store.write_many(log.records, actor="bench")
+        for entity in log.removals:
+            store.remove(entity, actor="bench", reason="bench")
         writing += time.perf_counter() - started
-        say(f"  log round {version}/{LOG_VERSIONS}: {events:,} events")
+        events += len(log.records) + len(log.removals)
+        say(f"  {backend} log round {number}/{len(rounds)}: {events:,} events")
     return LogSpan(first, utcnow(), events, writing)
 
 
-def bench_as_of(backend: str, store: Store, target_events: int, queries: int) -> list[Figure]:
-    """State as of T at 10/50/90% of the log's time span: a 1% box, and the first ASOF_LIMIT."""
-    say(f"{backend}: building an as-of log of ~{target_events:,} events")
-    span = build_log(store, target_events)
+def as_of_run(store: Store, when: datetime, limit: int | None = None
+              ) -> Callable[[BBox], int]:
+    """A timed() runner for the state as of `when`: in the box, or (with limit) anywhere."""
+    if limit is None:
+        return lambda box: len(store.query(VIEWER, Query(as_of=when, bbox=box)))
+    return lambda _: len(store.query(VIEWER, Query(as_of=when, limit=limit)))
+
+
+def seq_at_run(store: Store, when: datetime) -> Callable[[BBox], int]:
+    """A timed() runner for store.seq_at(when), the lookup every as-of query by time starts with."""
+    return lambda _: store.seq_at(when)
+
+
+def bench_as_of(backend: str, store: Store, rounds: list[LogRound], queries: int
+                ) -> list[Figure]:
+    """State as of T at 10/50/90% of the log's time span: a 1% box, and the newest ASOF_LIMIT.
+
+    seq_at(T) is timed on its own too, since each as-of query by time starts with it.
+    """
+    say(f"{backend}: writing the as-of log")
+    span = write_log(backend, store, rounds)
     say(f"{backend}: log of {span.events:,} events written in {span.write_seconds:.1f} s")
     prepare_for_reads(store)
     figures = [Figure(backend, f"as-of log write ({span.events:,} events)",
@@ -340,30 +384,61 @@ def bench_as_of(backend: str, store: Store, target_events: int, queries: int) ->
         seq = store.seq_at(when)
         label = f"as-of T={fraction:.0%} (seq {seq:,})"
         say(f"{backend}: {queries} as-of queries at {fraction:.0%} of the log (seq {seq:,})")
-        times, rows = timed(
-            lambda b: len(store.query(VIEWER, Query(as_of=when, bbox=b))), boxes)
+        times, _ = timed(seq_at_run(store, when), boxes)
+        figures += latency_figures(backend, f"{label} seq_at(T) alone", times, None, None,
+                                   tail=False)
+        times, rows = timed(as_of_run(store, when), boxes)
         figures += latency_figures(backend, f"{label} bbox 1%", times, rows, ASOF_TARGET_MS,
                                    tail=False)
-        times, rows = timed(  # the same query each time: the box is not used
-            lambda _: len(store.query(VIEWER, Query(as_of=when, limit=ASOF_LIMIT))), boxes)
+        times, rows = timed(as_of_run(store, when, ASOF_LIMIT), boxes)
         figures += latency_figures(backend, f"{label} limit={ASOF_LIMIT}", times, rows,
                                    ASOF_TARGET_MS, tail=False)
     return figures
 
 
-def bench_backend(backend: str, databases: Callable[[], str], args: argparse.Namespace
-                  ) -> list[Figure]:
-    """Every measurement on one backend, each phase on its own empty database."""
-    with opened(databases()) as store:
-        figures = bench_insert(backend, store, args.records)
-        prepare_for_reads(store)
-        figures += bench_bbox(backend, store, args.queries)
-    with opened(databases()) as store:
-        figures += bench_as_of(backend, store, args.log_events, args.asof_queries)
+def chosen_backends(choice: str, stack: ExitStack) -> tuple[dict[str, Callable[[], str]],
+                                                             list[str]]:
+    """Database factories of the chosen backends (entered on stack), and those skipped.
+
+    PostGIS is skipped, not failed, under `both` when no server is installed.
+    """
+    databases: dict[str, Callable[[], str]] = {}
+    skipped = []
+    if choice in ("sqlite", "both"):
+        databases["sqlite"] = stack.enter_context(sqlite_databases())
+    if choice in ("postgis", "both"):
+        bindir = find_bindir()
+        if bindir is None:
+            skipped.append("postgis")
+        else:
+            say("postgis: starting a throwaway server")
+            databases["postgis"] = stack.enter_context(postgis_databases(bindir))
+    return databases, skipped
+
+
+def run(databases: dict[str, Callable[[], str]], args: argparse.Namespace) -> list[Figure]:
+    """Every measurement, phase by phase, each backend on its own empty database per phase.
+
+    Phase by phase so each workload is built once and every backend gets the very same one,
+    and only one of the two workloads is in memory at a time.
+    """
+    records, built = build_incidents(args.records)
+    figures = [built]
+    for backend, fresh in databases.items():
+        with opened(fresh()) as store:
+            figures += bench_insert(backend, store, records)
+            prepare_for_reads(store)
+            figures += bench_bbox(backend, store, args.queries)
+    del records  # so the insert workload is freed before the log's is built
+    rounds = plan_log(args.log_events)
+    for backend, fresh in databases.items():
+        with opened(fresh()) as store:
+            figures += bench_as_of(backend, store, rounds, args.asof_queries)
     return figures
 
 
 def print_table(figures: list[Figure]) -> None:
+    """One aligned row per figure, so runs can be compared line by line."""
     header = ("backend", "measurement", "value", "target", "met")
     rows = [header, *(f.cells() for f in figures)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
@@ -376,9 +451,10 @@ def print_table(figures: list[Figure]) -> None:
 
 
 def print_summary(figures: list[Figure], skipped: list[str], seconds: float) -> None:
+    """Per backend, how many targets were met and which were missed, then the wall time."""
     print()
     print("Summary")
-    for backend in dict.fromkeys(f.backend for f in figures):
+    for backend in dict.fromkeys(f.backend for f in figures if f.target is not None):
         held = [f for f in figures if f.backend == backend and f.met is not None]
         missed = [f for f in held if not f.met]
         line = f"  {backend}: {len(held) - len(missed)}/{len(held)} targets met"
@@ -391,6 +467,7 @@ def print_summary(figures: list[Figure], skipped: list[str], seconds: float) -> 
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The options; an explicit --backend postgis without PostGIS installed is an error."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000,
                         help="incidents to insert and to query by bbox (default 1,000,000)")
@@ -411,22 +488,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run, then print the table and the summary; 0 even when targets are missed."""
     args = parse_args(argv)
     started = time.perf_counter()
-    figures: list[Figure] = []
-    skipped: list[str] = []
-    if args.backend in ("sqlite", "both"):
-        with sqlite_databases() as databases:
-            figures += bench_backend("sqlite", databases, args)
-    if args.backend in ("postgis", "both"):
-        bindir = find_bindir()
-        if bindir is None:
-            skipped.append("postgis")
-        else:
-            say("postgis: starting a throwaway server")
-            with postgis_databases(bindir) as databases:
-                figures += bench_backend("postgis", databases, args)
-    print_table(figures)
+    with ExitStack() as stack:
+        databases, skipped = chosen_backends(args.backend, stack)
+        figures = run(databases, args)
+    order = ["-", *databases]
+    print_table(sorted(figures, key=lambda f: order.index(f.backend)))
     print_summary(figures, skipped, time.perf_counter() - started)
     return 0
 

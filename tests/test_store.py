@@ -401,3 +401,19 @@ def test_events_carry_the_marking_they_replace(store):
     assert [(e.prior_marking, e.prior_agency) for e in log] == [
         (None, None), (Marking.GREEN, "police"), (Marking.AMBER, "police"),
         (Marking.RED, "customs")]
+
+
+def test_big_batches_take_the_bulk_path_and_round_trip(store):
+    """Hundreds of rows per batch: COPY on PostgreSQL, executemany on SQLite."""
+    shapes = [shapely.Point(24.9, 60.1), shapely.box(24.9, 60.1, 25.0, 60.2), None,
+              shapely.LineString([(24.9, 60.1), (25.0, 60.2)])]
+    records = [Annotation(source="bulk", source_id=str(i), marking="GREEN", agency="police",
+                          title=f"item {i} 'quoted' \\ \t tab", geometry=shapes[i % 4],
+                          style={"colour": "#fff"}) for i in range(300)]
+    results = store.write_many(records, actor="t")
+    assert [r.seq for r in results] == list(range(1, 301))
+    got = {r.source_id: r for r in store.query(ALL)}
+    assert len(got) == 300
+    for record in records[:8]:
+        assert got[record.source_id] == record
+    assert len(store.query(ALL, Query(bbox=(24.95, 60.15, 24.96, 60.16)))) == 150

@@ -14,6 +14,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+import shapely
 from sqlalchemy import JSON, Engine, event, func, or_, select, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.sql.elements import ColumnElement
@@ -21,7 +22,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from dashboard.geometry import BBox
 from dashboard.store.schema import UTCDateTime, entities
 
-WRITER_LOCK_ID = 0x5172_0001  # PostgreSQL advisory lock serialising writers (seq = commit order)
+WRITER_LOCK_ID = 0x5172_0001
+COPY_FROM_ROWS = 50  # PostgreSQL: batches this big go through COPY  # PostgreSQL advisory lock serialising writers (seq = commit order)
 
 
 class Backend:
@@ -34,6 +36,10 @@ class Backend:
 
     def begin_write(self, conn: Connection) -> None:
         """Start a write transaction that no other writer runs beside."""
+        raise NotImplementedError
+
+    def encode_geometries(self, geoms: list) -> list:
+        """Geometries (or None) as this backend's insert values expect them."""
         raise NotImplementedError
 
     def insert_many(self, conn: Connection, table, rows: list[dict[str, Any]]) -> None:
@@ -54,14 +60,7 @@ class Backend:
 
     @staticmethod
     def _run(conn: Connection, sql: str, adapters, columns, rows) -> None:
-        get = itemgetter(*columns)
-        params = []
-        for row in rows:
-            values = list(get(row))
-            for i, adapt in adapters:
-                values[i] = adapt(values[i])
-            params.append(values)
-        conn.exec_driver_sql(sql, [tuple(v) for v in params])
+        conn.exec_driver_sql(sql, _adapted(rows, columns, adapters))
 
     @cache  # noqa: B019 (one statement per table and column set, for the process's life)
     def _statement(self, table, columns: tuple[str, ...], key: str | None = None
@@ -130,6 +129,9 @@ class SQLiteBackend(Backend):
     def placeholder(self, name: str, column_type) -> str:
         return "?"
 
+    def encode_geometries(self, geoms: list) -> list:
+        return list(shapely.to_wkb(geoms, output_dimension=2))
+
     @staticmethod
     @lru_cache(maxsize=4096)
     def adapt_time(value: datetime | None) -> str | None:
@@ -166,8 +168,26 @@ class PostGISBackend(Backend):
 
     def placeholder(self, name: str, column_type) -> str:
         if name == "geom":
-            return "ST_GeomFromWKB(%s, 4326)"
+            return "%s::geometry"
         return "%s::jsonb" if isinstance(column_type, JSON) else "%s"
+
+    def encode_geometries(self, geoms: list) -> list:
+        # Hex EWKB with the SRID: PostGIS reads it as geometry text input, in INSERT and COPY.
+        with_srid = shapely.set_srid(shapely.force_2d(geoms), 4326)
+        return list(shapely.to_wkb(with_srid, hex=True, include_srid=True))
+
+    def insert_many(self, conn: Connection, table, rows: list[dict[str, Any]]) -> None:
+        """COPY, PostgreSQL's bulk path: several times faster than INSERT for big batches."""
+        if len(rows) < COPY_FROM_ROWS:
+            super().insert_many(conn, table, rows)
+            return
+        columns = tuple(rows[0])
+        _, adapters = self._statement(table, columns)
+        raw = conn.connection.dbapi_connection
+        with raw.cursor() as cursor:
+            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+                for values in _adapted(rows, columns, adapters):
+                    copy.write_row(values)
 
     def index_filter(self, table, boxes: list[BBox], seq: int | None = None) -> ColumnElement:
         clauses = [
@@ -185,6 +205,18 @@ def backend_for(engine: Engine) -> Backend:
         return PostGISBackend()
     raise ValueError(f"unsupported database {name!r}: use sqlite:/// or postgresql://")
 
+
+
+def _adapted(rows: list[dict[str, Any]], columns: tuple[str, ...], adapters) -> list[tuple]:
+    """Rows as value tuples in column order, with the column adapters applied."""
+    get = itemgetter(*columns)
+    out = []
+    for row in rows:
+        values = list(get(row))
+        for i, adapt in adapters:
+            values[i] = adapt(values[i])
+        out.append(tuple(values))
+    return out
 
 
 def _json_text(value: Any) -> str:

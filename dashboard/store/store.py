@@ -202,7 +202,7 @@ class Store:
         batch = _Batch()
         pending: dict[str, dict[str, Any]] = {}  # entity rows this batch inserts or updates
         geoms = [r.geometry for r, _ in items]
-        wkbs = shapely.to_wkb(geoms, output_dimension=2)
+        wkbs = self.backend.encode_geometries(geoms)
         bounds = shapely.bounds(geoms).tolist()
         geojson = shapely.to_geojson(geoms)
         for (record, key), wkb, box, shape in zip(items, wkbs, bounds, geojson):
