@@ -43,9 +43,9 @@ def test_help_lists_the_commands(tmp_path):
 
 def test_db_upgrade_then_current(tmp_path):
     first = run("db", "upgrade", cwd=tmp_path)
-    assert first.returncode == 0 and "schema upgraded from empty to 0001" in first.stdout
-    assert "schema already at 0001" in run("db", "upgrade", cwd=tmp_path).stdout
-    assert run("db", "current", cwd=tmp_path).stdout.strip() == "database: 0001; code: 0001"
+    assert first.returncode == 0 and "schema upgraded from empty to 0002" in first.stdout
+    assert "schema already at 0002" in run("db", "upgrade", cwd=tmp_path).stdout
+    assert run("db", "current", cwd=tmp_path).stdout.strip() == "database: 0002; code: 0002"
 
 
 def test_ingest_summary_and_idempotency(tmp_path):

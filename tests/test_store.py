@@ -417,3 +417,20 @@ def test_big_batches_take_the_bulk_path_and_round_trip(store):
     for record in records[:8]:
         assert got[record.source_id] == record
     assert len(store.query(ALL, Query(bbox=(24.95, 60.15, 24.96, 60.16)))) == 150
+
+
+def test_expired_records_are_found_for_the_sweep(store):
+    now = datetime.now(UTC)
+    store.write_many([incident("old", expires=now - timedelta(minutes=1)),
+                      incident("later", expires=now + timedelta(hours=1)), incident("never")],
+                     actor="t")
+    assert [(incident("old").id, "1")] == store.expired(now)
+
+
+def test_feed_health_is_saved_and_read_back(store):
+    store.save_feed_health("usgs", {"status": "green", "created": 3})
+    store.save_feed_health("usgs", {"status": "red", "created": 3, "last_error": "timeout"})
+    store.save_feed_health("gdacs", {"status": "amber"})
+    health = store.feed_health()
+    assert [(h["name"], h["status"]) for h in health] == [("gdacs", "amber"), ("usgs", "red")]
+    assert health[1]["last_error"] == "timeout"

@@ -166,3 +166,11 @@ entity_versions = Table(
     Index("ix_versions_from", "valid_from_seq"),
     Index("ix_versions_to", "valid_to_seq"),
 )
+
+# Each feed's health, written by whichever process runs the feeds, read by the web app.
+feed_health = Table(
+    "feed_health", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("state", Payload, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)

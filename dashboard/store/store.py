@@ -47,7 +47,13 @@ from dashboard.model import (
     utcnow,
 )
 from dashboard.store.backends import Backend, backend_for
-from dashboard.store.schema import STATE_COLUMNS, entities, entity_versions, events
+from dashboard.store.schema import (
+    STATE_COLUMNS,
+    entities,
+    entity_versions,
+    events,
+    feed_health,
+)
 
 log = logging.getLogger(__name__)
 
@@ -439,6 +445,32 @@ class Store:
         stmt = select(events).where(events.c.seq > seq).order_by(events.c.seq).limit(limit)
         with self.engine.connect() as conn:
             return [_event(row) for row in conn.execute(stmt)]
+
+    def expired(self, now: datetime) -> list[tuple[str, str]]:
+        """(entity id, version) of every current record whose `expires` has passed.
+
+        Unfiltered, for the feed runner's expiry sweep (a system task, not a reader).
+        """
+        stmt = select(entities.c.entity_id, entities.c.version).where(
+            entities.c.expires.isnot(None), entities.c.expires < now)
+        with self.engine.connect() as conn:
+            return [(r.entity_id, r.version) for r in conn.execute(stmt)]
+
+    def save_feed_health(self, name: str, state: dict[str, Any]) -> None:
+        """Record one feed's health (the feed runner calls this after every poll)."""
+        row = {"name": name, "state": state, "updated_at": utcnow()}
+        with self.engine.begin() as conn:
+            updated = conn.execute(feed_health.update().where(feed_health.c.name == name)
+                                   .values(state=state, updated_at=row["updated_at"]))
+            if updated.rowcount == 0:
+                conn.execute(feed_health.insert().values(**row))
+
+    def feed_health(self) -> list[dict[str, Any]]:
+        """Every feed's last recorded health, by name."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(feed_health).order_by(feed_health.c.name))
+            return [{**r.state, "name": r.name, "updated_at": r.updated_at.isoformat()}
+                    for r in rows]
 
     def history(self, viewer: Viewer, entity: str) -> list[Event]:
         """Every event of one entity that the viewer may see, oldest first."""
