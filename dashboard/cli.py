@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,8 @@ from dashboard import __version__
 from dashboard.demo.scenario import ScenarioRunner
 from dashboard.feeds import FORMATS, detect_format
 from dashboard.feeds.base import FeedDefaults, FeedFormatError, Parsed
+from dashboard.feeds.config import FeedConfig, FeedConfigError, load_feeds
+from dashboard.feeds.runner import FeedRunner
 from dashboard.live.notify import RedisNotifier
 from dashboard.model import Kind, Marking
 from dashboard.settings import Settings, SettingsError, get_settings
@@ -238,16 +241,59 @@ def _echo_summary(summary: FileSummary) -> None:
 
 
 @main.command()
-def serve() -> None:
+@click.option("--once", is_flag=True, help="Poll each enabled feed once, print, and stop.")
+def feeds(once: bool) -> None:
+    """Run the feed runner: poll every enabled feed of feeds.toml into the store."""
+    settings = _settings()
+    feed_list = _feeds(settings)
+    store = _store(settings)
+    runner = FeedRunner(store, feed_list)
+    try:
+        if once:
+            for feed in runner.feeds:
+                runner.poll(feed)
+                health = runner.states[feed.name].health
+                click.echo(f"{feed.name}: {health.status}: {health.created} created, "
+                           f"{health.updated} updated, {health.duplicate} already known, "
+                           f"{health.refused} refused"
+                           + (f"; error: {health.last_error}" if health.last_error else ""))
+            return
+        click.echo(f"polling {len(runner.feeds)} feed(s); Ctrl-C to stop", err=True)
+        runner.start()
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runner.stop()
+        store.close()
+
+
+def _feeds(settings: Settings) -> list[FeedConfig]:
+    """The declared feeds, relative paths taken from the data directory."""
+    path = settings.feeds_path()
+    if path is None:
+        return []
+    try:
+        declared = load_feeds(path)
+    except FeedConfigError as exc:
+        raise Failure(str(exc)) from None
+    return [f.model_copy(update={"path": settings.data_dir / f.path})
+            if f.path is not None and not f.path.is_absolute() else f for f in declared]
+
+
+@main.command()
+@click.option("--with-feeds", is_flag=True, help="Also run the feed runner in this process.")
+def serve(with_feeds: bool) -> None:
     """Serve the COP web app on the configured store."""
     settings = _settings()
-    _run_app(settings, _store(settings))
+    _run_app(settings, _store(settings), _feeds(settings) if with_feeds else [])
 
 
 @main.command()
 @click.option("--speed", type=click.FloatRange(0.1, 100), default=1.0, show_default=True,
               help="How fast the scenario's clock runs.")
-def demo(speed: float) -> None:
+@click.option("--with-feeds", is_flag=True, help="Also run the feed runner in this process.")
+def demo(speed: float, with_feeds: bool) -> None:
     """Serve the COP on a fresh embedded store while a Helsinki scenario unfolds live."""
     settings = _settings()
     try:
@@ -261,18 +307,23 @@ def demo(speed: float) -> None:
     runner = ScenarioRunner(store, speed=speed)
     runner.start()
     try:
-        _run_app(settings, store)
+        _run_app(settings, store, _feeds(settings) if with_feeds else [])
     finally:
         runner.stop()
 
 
-def _run_app(settings: Settings, store: Store) -> None:
+def _run_app(settings: Settings, store: Store, feed_list: list[FeedConfig]) -> None:
     from dashboard.server import serve  # Dash loads its pages on import: only when serving
 
+    feed_runner = FeedRunner(store, feed_list) if feed_list else None
+    if feed_runner:
+        feed_runner.start()
     click.echo(f"Sitroom COP on http://{settings.host}:{settings.port}/", err=True)
     try:
         serve(settings, store)
     finally:
+        if feed_runner:
+            feed_runner.stop()
         store.close()
 
 

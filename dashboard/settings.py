@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     default_agency: str = Field(default="sitroom", min_length=1)
     default_marking: MarkingField = Marking.GREEN
     message_queue: str = ""
+    feeds_file: Path | None = None  # default: feeds.toml beside the settings file
     live_tick: float = Field(default=0.025, gt=0, le=5)
     live_poll: float = Field(default=0.5, gt=0, le=60)
     live_lag_seconds: float = Field(default=5.0, gt=0)
@@ -106,6 +107,14 @@ class Settings(BaseSettings):
         if path is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
+
+    def feeds_path(self) -> Path | None:
+        """The feeds declaration to read, if there is one."""
+        if self.feeds_file is not None:
+            return self.feeds_file
+        settings_file = config_file()
+        beside = (settings_file.parent if settings_file else CHECKOUT_CONFIG.parent) / "feeds.toml"
+        return beside if beside.is_file() else None
 
     def ensure_data_dir(self) -> Path:
         """Create the data directory if needed; refuse one that cannot be written."""

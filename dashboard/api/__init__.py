@@ -122,12 +122,6 @@ def get_events():
     )
 
 
-@api.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-def unknown(rest: str):
-    """Anything else under the API is a JSON 404, not the web app's page."""
-    raise ApiError(404, f"no such endpoint: /api/v1/{rest}")
-
-
 def _int_arg(name: str, default: int, minimum: int, maximum: int | None = None) -> int:
     raw = flask.request.args.get(name)
     if raw is None:
@@ -140,3 +134,15 @@ def _int_arg(name: str, default: int, minimum: int, maximum: int | None = None) 
         bound = f"{minimum}..{maximum}" if maximum is not None else f">= {minimum}"
         raise ApiError(400, f"{name} must be {bound}, got {value}")
     return value
+
+
+@api.get("/feeds")
+def get_feeds():
+    """Every feed's health, as the feeds page shows it."""
+    return flask.jsonify(feeds=current_store().feed_health())
+
+
+@api.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown(rest: str):
+    """Anything else under the API is a JSON 404, not the web app's page."""
+    raise ApiError(404, f"no such endpoint: /api/v1/{rest}")

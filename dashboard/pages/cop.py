@@ -12,7 +12,7 @@ from typing import Any
 
 import dash
 import dash_leaflet as dl
-from dash import html
+from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
 from dashboard.access import PUBLIC, AccessError, viewer_from_claims
@@ -39,6 +39,8 @@ def layout(agency: str | None = None, clearance: str | None = None, **_query: An
             "data-namespace": NAMESPACE}),
         html.Header(className="cop-header", children=[
             html.H1("Sitroom"),
+            html.Nav([dcc.Link("Map", href="/"), dcc.Link("Feeds", href="/feeds")],
+                     className="nav"),
             html.Span(f"Viewing as {viewer.agency} · {viewer.clearance.label}",
                       className=f"viewer marking-{viewer.clearance.name.lower()}"),
             html.Div(id="cop-counts", className="counts"),
