@@ -24,7 +24,7 @@ import httpx
 from dashboard.feeds import FORMATS, detect_format, parser_for
 from dashboard.feeds.base import FeedDefaults, FeedFormatError, Parsed, Refused
 from dashboard.feeds.config import FeedConfig
-from dashboard.feeds.fetch import FetchError, Fetched, fetch_url, read_file
+from dashboard.feeds.fetch import Fetched, FetchError, fetch_url, read_file
 from dashboard.feeds.health import FeedHealth, PollOutcome
 from dashboard.model import Record, utcnow
 from dashboard.store import Store, StoreError

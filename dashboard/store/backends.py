@@ -22,8 +22,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from dashboard.geometry import BBox
 from dashboard.store.schema import UTCDateTime, entities
 
-WRITER_LOCK_ID = 0x5172_0001
-COPY_FROM_ROWS = 50  # PostgreSQL: batches this big go through COPY  # PostgreSQL advisory lock serialising writers (seq = commit order)
+WRITER_LOCK_ID = 0x5172_0001  # PostgreSQL advisory lock serialising writers (seq = commit order)
+COPY_FROM_ROWS = 50  # PostgreSQL: batches this big go through COPY
 
 
 class Backend:
