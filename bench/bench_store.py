@@ -19,7 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse
 import math
+import os
 import random
+import resource
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -463,7 +465,16 @@ def print_summary(figures: list[Figure], skipped: list[str], seconds: float) -> 
         print(line)
     for backend in skipped:
         print(f"  {backend}: skipped (no PostgreSQL server with PostGIS installed)")
-    print(f"  wall time {seconds:.0f} s")
+    print(f"  wall time {seconds:.0f} s; {machine_load()}")
+
+
+def machine_load() -> str:
+    """This process's CPU time, cores and load: a busy machine makes every figure slower."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    loads = "/".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"bench process CPU {usage.ru_utime + usage.ru_stime:.0f} s "
+            f"(user {usage.ru_utime:.0f}, sys {usage.ru_stime:.0f}); {os.cpu_count()} cores; "
+            f"load average 1/5/15 min {loads} at the end")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

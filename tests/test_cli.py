@@ -54,12 +54,12 @@ def test_ingest_summary_and_idempotency(tmp_path):
     result = run("ingest", *files, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "all_hour_2017-12-03.geojson: 8 records: 8 created, 0 updated" in result.stdout
-    # EONET repeats an event id along a storm track: later points update the same incident
-    assert "34 records: 3 created, 31 updated" in result.stdout
+    # EONET repeats an event id along a storm track: one incident per event, at its latest point
+    assert "3 records: 3 created, 0 updated" in result.stdout
     written = event_count(tmp_path)
     again = run("ingest", "--json", *files, cwd=tmp_path)
     summary = json.loads(again.stdout)
-    assert [s["duplicate"] for s in summary] == [8, 34]
+    assert [s["duplicate"] for s in summary] == [8, 3]
     assert event_count(tmp_path) == written
 
 

@@ -47,14 +47,19 @@ def parser_for(feed: FeedConfig) -> Parser:
 
 
 def detect_format(path: Path, data: bytes) -> str:
-    """The format of a document, from its content (and its name for CSV)."""
+    """The format of a document, from its content, or else from its name."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"<"):
         return _xml_format(head)
     if head.startswith((b"{", b"[")):
         return _json_format(data)
-    if path.suffix.lower() in (".csv", ".tsv"):
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv"):
         return "csv"
+    if suffix in (".geojson", ".json"):
+        return "geojson"  # not JSON after all: the GeoJSON adapter says what is wrong
+    if suffix in (".xml", ".cap", ".atom", ".rss"):
+        return "cap"  # likewise, for XML
     raise FeedFormatError(
         f"cannot tell the format of {path.name}: use --format ({', '.join(FORMATS)})")
 
