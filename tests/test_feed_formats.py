@@ -272,8 +272,8 @@ def test_jsonp_wrapper_is_refused_with_a_clear_reason(parse):
         parse(data, DEFAULTS)
 
 
-def test_generic_geojson_refuses_jsonp_only_as_not_json():
-    with pytest.raises(FeedFormatError, match=r"^not JSON: Expecting value: line 1 column 1"):
+def test_generic_geojson_names_jsonp_too():
+    with pytest.raises(FeedFormatError, match=r"^not JSON: the document is JSONP"):
         parse_geojson(b"eqfeed_callback(" + USGS_HOUR.read_bytes() + b");", DEFAULTS)
 
 

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from dashboard.model import Kind, Marking, Record
+from dashboard.geometry import GeometryError
+from dashboard.model import Kind, Marking, Record, parse_record
 
 
 class FeedFormatError(ValueError):
@@ -115,3 +117,37 @@ def parse_time(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     raise ValueError(f"not a time: {value!r}")
+
+
+Fields = dict[str, Any]
+Build = Callable[[], "Fields | Removal"]
+
+
+def add_item(parsed: Parsed, index: int, item_id: str | None, build: Build,
+             label: str = "") -> None:
+    """Add one item's record (or removal) to `parsed`, or refuse it with the reason.
+
+    `build` returns the record's fields; anything it or the model rejects refuses this item
+    alone, so one bad item never costs the feed its other items. `label` prefixes the reason
+    (a CSV's "row 7").
+    """
+    try:
+        result = build()
+        if isinstance(result, Removal):
+            parsed.removals.append(result)
+        else:
+            parsed.records.append(parse_record(result))
+    except ValidationError as exc:
+        parsed.refused.append(Refused(index, item_id, _labelled(label, validation_reason(exc))))
+    except (ValueError, TypeError, GeometryError) as exc:
+        parsed.refused.append(Refused(index, item_id, _labelled(label, str(exc))))
+
+
+def owned_fields(defaults: FeedDefaults, kind: Kind, source_id: str, version: str) -> Fields:
+    """The fields that say where a record comes from and who owns it (the feed's defaults)."""
+    return {"kind": kind, "source": defaults.source, "source_id": source_id, "version": version,
+            "marking": defaults.marking, "agency": defaults.agency}
+
+
+def _labelled(label: str, reason: str) -> str:
+    return f"{label}: {reason}" if label else reason

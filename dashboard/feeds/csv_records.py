@@ -18,8 +18,15 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from dashboard.feeds.base import FeedDefaults, FeedFormatError, Parsed, content_hash, parse_time
-from dashboard.feeds.profiles import add_item, owned_fields
+from dashboard.feeds.base import (
+    FeedDefaults,
+    FeedFormatError,
+    Parsed,
+    add_item,
+    content_hash,
+    owned_fields,
+    parse_time,
+)
 
 COORDINATES = {"latitude": ("lat", "latitude", "y"),
                "longitude": ("lon", "lng", "long", "longitude", "x")}

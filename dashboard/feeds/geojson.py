@@ -8,23 +8,21 @@ with no id or version gets a content hash, so reading the same file twice writes
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from typing import Any
-
-from pydantic import ValidationError
 
 from dashboard.feeds.base import (
     FeedDefaults,
     FeedFormatError,
     Parsed,
-    Refused,
+    add_item,
     content_hash,
     parse_time,
-    validation_reason,
 )
-from dashboard.geometry import GeometryError
-from dashboard.model import parse_record
 
+JSONP_CALL = re.compile(r"\s*[A-Za-z_$][\w$.]*\s*\(")
 MAPPED = {"id", "version", "updated", "title", "name", "place", "category", "severity",
           "status", "time", "expires", "description", "marking", "agency", "kind"}
 
@@ -34,7 +32,11 @@ def _reject_constant(name: str) -> float:
 
 
 def load_json(data: bytes) -> Any:
-    """Decode a JSON document strictly: UTF-8 (a BOM is allowed), no NaN or Infinity."""
+    """Decode a JSON document strictly: UTF-8 (a BOM is allowed), no NaN or Infinity.
+
+    A JSONP-wrapped document (USGS's old `eqfeed_callback({...});` feeds) gets a reason that
+    says what to do instead of a JSON parser's position.
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -42,6 +44,10 @@ def load_json(data: bytes) -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except ValueError as exc:
+        if JSONP_CALL.match(text):
+            raise FeedFormatError("not JSON: the document is JSONP (JSON wrapped in a "
+                                  "callback(...)); use the feed's plain GeoJSON address"
+                                  ) from None
         raise FeedFormatError(f"not JSON: {exc}") from None
 
 
@@ -65,21 +71,22 @@ def parse_geojson(data: bytes, defaults: FeedDefaults) -> Parsed:
     """Parse a GeoJSON document; each unusable feature is refused with its reason."""
     parsed = Parsed()
     for index, feature in enumerate(features_of(load_json(data))):
-        item_id = None
-        try:
-            if not isinstance(feature, dict) or feature.get("type") != "Feature":
-                raise ValueError("not a GeoJSON Feature")
-            properties = feature.get("properties") or {}
-            if not isinstance(properties, dict):
-                raise ValueError("'properties' must be an object")
-            item_id = _first(properties.get("id"), feature.get("id"))
-            parsed.records.append(parse_record(_record_fields(feature, properties, item_id,
-                                                              defaults)))
-        except ValidationError as exc:
-            parsed.refused.append(Refused(index, item_id, validation_reason(exc)))
-        except (ValueError, TypeError, GeometryError) as exc:
-            parsed.refused.append(Refused(index, item_id, str(exc)))
+        properties = feature.get("properties") if isinstance(feature, dict) else None
+        item_id = (_first(properties.get("id"), feature.get("id"))
+                   if isinstance(properties, dict) else None)
+        add_item(parsed, index, item_id,
+                 functools.partial(_feature_fields, feature, item_id, defaults))
     return parsed
+
+
+def _feature_fields(feature: Any, item_id: str | None, defaults: FeedDefaults
+                    ) -> dict[str, Any]:
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        raise ValueError("not a GeoJSON Feature")
+    properties = feature.get("properties") or {}
+    if not isinstance(properties, dict):
+        raise ValueError("'properties' must be an object")
+    return _record_fields(feature, properties, item_id, defaults)
 
 
 def _first(*values: Any) -> str | None:

@@ -22,8 +22,16 @@ from xml.etree.ElementTree import Element, tostring
 
 import shapely
 
-from dashboard.feeds.base import FeedDefaults, FeedFormatError, Parsed, content_hash, parse_time
-from dashboard.feeds.profiles import Fields, add_item, owned_fields
+from dashboard.feeds.base import (
+    FeedDefaults,
+    FeedFormatError,
+    Fields,
+    Parsed,
+    add_item,
+    content_hash,
+    owned_fields,
+    parse_time,
+)
 from dashboard.feeds.xml import parse_xml
 from dashboard.geometry import bbox_parts, to_geojson
 from dashboard.model import Kind, Severity

@@ -5,41 +5,31 @@ times in milliseconds and grades events by PAGER alert level; NASA EONET repeats
 per track point; api.weather.gov sends CAP alerts whose Updates and Cancels name earlier
 messages; partner agencies export their own property names, which a feed's configuration maps.
 Every profile reads JSON and FeatureCollections exactly as the generic adapter does.
-
-`add_item` is the one place where an item's fields become a record, a removal or a refusal, and
-`owned_fields` the one place a feed's defaults become a record's owner; the GeoRSS and CSV
-adapters use both.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, NamedTuple
 
-from pydantic import ValidationError
 from shapely.geometry.base import BaseGeometry
 
 from dashboard.feeds.base import (
     FeedDefaults,
-    FeedFormatError,
+    Fields,
     Parsed,
     Refused,
     Removal,
+    add_item,
     content_hash,
+    owned_fields,
     parse_time,
-    validation_reason,
 )
 from dashboard.feeds.geojson import features_of, load_json
 from dashboard.geometry import GeometryError, parse_geometry
-from dashboard.model import Kind, Severity, entity_id, parse_record
-
-Fields = dict[str, Any]
-Build = Callable[[], Fields | Removal]
-
-JSONP_CALL = re.compile(r"\s*[A-Za-z_$][\w$.]*\s*\(")
+from dashboard.model import Kind, Severity, entity_id
 
 PAGER_SEVERITY = {"green": Severity.MINOR, "yellow": Severity.MODERATE,
                   "orange": Severity.SEVERE, "red": Severity.EXTREME}
@@ -52,36 +42,6 @@ NWS_MAPPED = {"id", "sent", "onset", "expires", "messageType", "category", "seve
               "description", "instruction", "areaDesc", "geocode", "references"}
 MAPPABLE = ("id", "version", "title", "category", "severity", "status", "time", "expires",
             "description")
-
-
-def add_item(parsed: Parsed, index: int, item_id: str | None, build: Build,
-             label: str = "") -> None:
-    """Add one item's record (or removal) to `parsed`, or refuse it with the reason.
-
-    `build` returns the record's fields; anything it or the model rejects refuses this item
-    alone, so one bad item never costs the feed its other items. `label` prefixes the reason
-    (a CSV's "row 7").
-    """
-    try:
-        result = build()
-        if isinstance(result, Removal):
-            parsed.removals.append(result)
-        else:
-            parsed.records.append(parse_record(result))
-    except ValidationError as exc:
-        parsed.refused.append(Refused(index, item_id, _labelled(label, validation_reason(exc))))
-    except (ValueError, TypeError, GeometryError) as exc:
-        parsed.refused.append(Refused(index, item_id, _labelled(label, str(exc))))
-
-
-def owned_fields(defaults: FeedDefaults, kind: Kind, source_id: str, version: str) -> Fields:
-    """The fields that say where a record comes from and who owns it (the feed's defaults)."""
-    return {"kind": kind, "source": defaults.source, "source_id": source_id, "version": version,
-            "marking": defaults.marking, "agency": defaults.agency}
-
-
-def _labelled(label: str, reason: str) -> str:
-    return f"{label}: {reason}" if label else reason
 
 
 def parse_usgs(data: bytes, defaults: FeedDefaults) -> Parsed:
@@ -100,7 +60,7 @@ def parse_eonet(data: bytes, defaults: FeedDefaults) -> Parsed:
     """
     parsed = Parsed()
     events: dict[str, list[tuple[int, Any]]] = {}
-    for index, feature in enumerate(_features(data)):
+    for index, feature in enumerate(features_of(load_json(data))):
         event_id = _feature_id(feature)
         if event_id is None:
             parsed.refused.append(Refused(index, None, "no event id (properties.id)"))
@@ -137,27 +97,11 @@ def parse_mapped_geojson(data: bytes, defaults: FeedDefaults,
                          id_key=mapping.get("id", "id"))
 
 
-def _features(data: bytes) -> list[Any]:
-    """The features of a GeoJSON document, read by the generic adapter.
-
-    A JSONP-wrapped document (USGS's old `eqfeed_callback({...});` feeds) gets a reason that
-    says what to do instead of a JSON parser's position.
-    """
-    try:
-        document = load_json(data)
-    except FeedFormatError:
-        if JSONP_CALL.match(data.decode("utf-8-sig", errors="replace")):
-            raise FeedFormatError("not JSON: the document is JSONP (JSON wrapped in a "
-                                  "callback(...)); use the feed's plain GeoJSON address") from None
-        raise
-    return features_of(document)
-
-
 def _each_feature(data: bytes, build: Callable[[Any], Fields | Removal],
                   id_key: str = "id") -> Parsed:
     """Parse features one by one: each becomes a record, a removal or a refusal."""
     parsed = Parsed()
-    for index, feature in enumerate(_features(data)):
+    for index, feature in enumerate(features_of(load_json(data))):
         add_item(parsed, index, _feature_id(feature, id_key), partial(build, feature))
     return parsed
 
