@@ -111,3 +111,17 @@ def test_bad_option_values(tmp_path):
     result = run("ingest", "--marking", "purple", str(DATA / "all_hour_2017-12-03.geojson"),
                  cwd=tmp_path)
     assert result.returncode == 2 and "unknown marking 'purple'" in result.stderr
+
+
+def test_ingest_reads_every_format(tmp_path):
+    data = Path(__file__).parent / "data"
+    files = [data / "cap" / "valid" / "thunderstorm_polygon_geocode.xml",
+             data / "georss" / "gdacs_rss_small.xml",
+             data / "geojson" / "alerts_active_zone_ORZ004_1.geojson"]
+    csv_file = tmp_path / "points.csv"
+    csv_file.write_text("id;lat;lon;title\n1;60,17;24,94;Boat adrift\n")
+    result = run("ingest", "--json", *map(str, files), str(csv_file), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert [s["format"] for s in summary] == ["cap", "georss", "nws", "csv"]
+    assert all(s["created"] == 1 for s in summary)

@@ -269,3 +269,27 @@ def test_hostile_xml_is_refused_and_reads_nothing(http, store, tmp_path):
     runner.poll(evil)
     health = runner.states["evil"].health
     assert "DTD" in health.last_error and store.last_seq() == 0
+
+
+def test_a_server_that_ignores_etags_still_creates_nothing_new(http, store):
+    http.routes["/usgs"] = Route(USGS, etag=False)
+    usgs = feed(http, "/usgs")
+    runner = runner_for(store, usgs)
+    runner.poll(usgs)
+    runner.poll(usgs)
+    health = runner.states["usgs"].health
+    assert (health.created, health.duplicate) == (8, 8) and store.last_seq() == 8
+
+
+def test_feed_health_is_served_by_the_api(http, store):
+    from dashboard.server import build
+    from dashboard.settings import load_settings
+
+    http.routes["/usgs"] = Route(USGS)
+    usgs = feed(http, "/usgs")
+    runner_for(store, usgs).poll(usgs)
+    client = build(load_settings(), store, async_mode="threading").app.server.test_client()
+    feeds = client.get("/api/v1/feeds").get_json()["feeds"]
+    assert [(f["name"], f["status"], f["created"]) for f in feeds] == [("usgs", "green", 8)]
+    page = client.get("/feeds")
+    assert page.status_code == 200
