@@ -44,3 +44,12 @@ def store(database_url) -> Iterator[Store]:
     migrate.upgrade(store.engine)
     yield store
     store.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path) -> Iterator[Store]:
+    """A migrated, empty store on the embedded backend only."""
+    store = open_store(f"sqlite:///{tmp_path / 'sitroom.db'}")
+    migrate.upgrade(store.engine)
+    yield store
+    store.close()

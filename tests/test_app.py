@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from dashboard.app import create_app
 from dashboard.demo.scenario import ScenarioRunner
 from dashboard.model import Kind, Marking, Viewer
 from dashboard.settings import load_settings
-
-
-@pytest.fixture
-def sqlite_store(tmp_path):
-    from dashboard.store import migrate, open_store
-
-    store = open_store(f"sqlite:///{tmp_path / 'demo.db'}")
-    migrate.upgrade(store.engine)
-    yield store
-    store.close()
 
 
 def test_the_scenario_tells_each_viewer_what_they_may_see(sqlite_store):

@@ -13,7 +13,6 @@ import pytest
 from dashboard.feeds.config import FeedConfig, FeedConfigError, load_feeds
 from dashboard.feeds.runner import FeedRunner
 from dashboard.model import Incident, Marking, Viewer, utcnow
-from dashboard.store import migrate, open_store
 from tests.support.feedserver import FeedServer, Route
 
 DATA = Path(__file__).parent / "data"
@@ -22,18 +21,15 @@ ALL = Viewer(agency="usgs", clearance=Marking.RED)
 
 
 @pytest.fixture
+def store(sqlite_store):
+    return sqlite_store
+
+
+@pytest.fixture
 def http():
     server = FeedServer().start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = open_store(f"sqlite:///{tmp_path / 'feeds.db'}")
-    migrate.upgrade(store.engine)
-    yield store
-    store.close()
 
 
 def feed(http: FeedServer, path: str, **fields) -> FeedConfig:

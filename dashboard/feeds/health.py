@@ -21,6 +21,9 @@ RED_AFTER_FAILURES = 3
 RED_AFTER_INTERVALS = 5
 
 
+COUNTERS = ("created", "updated", "duplicate", "refused", "removed", "warnings")
+
+
 @dataclass
 class PollOutcome:
     """What one poll did."""
@@ -33,6 +36,12 @@ class PollOutcome:
     warnings: int = 0
     not_modified: bool = False
     reasons: list[str] = field(default_factory=list)  # refused items and warnings, for display
+
+    def add(self, other: PollOutcome, prefix: str = "") -> None:
+        """Count another part of the same poll in (a watched folder's files)."""
+        for name in COUNTERS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.reasons.extend(prefix + reason for reason in other.reasons)
 
 
 @dataclass
@@ -62,7 +71,7 @@ class FeedHealth:
                      self.consecutive_failures)
         self.consecutive_failures = 0
         self.last_poll = self.last_success = now.isoformat()
-        for name in ("created", "updated", "duplicate", "refused", "removed", "warnings"):
+        for name in COUNTERS:
             setattr(self, name, getattr(self, name) + getattr(outcome, name))
         if outcome.reasons:
             self.recent_problems = outcome.reasons[:10]

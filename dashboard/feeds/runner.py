@@ -220,9 +220,7 @@ class FeedRunner:
                 total.reasons.append(f"{path.name}: {exc}")
                 continue
             _file_away(path, folder / "processed")
-            for name in ("created", "updated", "duplicate", "refused", "removed", "warnings"):
-                setattr(total, name, getattr(total, name) + getattr(outcome, name))
-            total.reasons.extend(f"{path.name}: {r}" for r in outcome.reasons)
+            total.add(outcome, prefix=f"{path.name}: ")
         return total
 
     # ------------------------------------------------------------ expiry
