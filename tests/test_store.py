@@ -434,3 +434,18 @@ def test_feed_health_is_saved_and_read_back(store):
     health = store.feed_health()
     assert [(h["name"], h["status"]) for h in health] == [("gdacs", "amber"), ("usgs", "red")]
     assert health[1]["last_error"] == "timeout"
+
+
+def test_limit_with_an_exact_spatial_test_widens_until_enough_pass(store):
+    ell = shapely.Polygon([(24, 60), (25, 60), (25, 60.1), (24.1, 60.1), (24.1, 61), (24, 61)])
+    newer_misses = [Annotation(source="t", source_id=f"ell-{i}", marking="CLEAR",
+                               agency="police", geometry=ell, time=T0 + timedelta(hours=1))
+                    for i in range(200)]
+    older_hits = [incident(f"hit-{i}", 24.7, 60.7, time=T0 - timedelta(minutes=i))
+                  for i in range(5)]
+    store.write_many(older_hits + newer_misses, actor="t")
+    box = Query(bbox=(24.5, 60.5, 24.9, 60.9), limit=3)
+    assert [r.source_id for r in store.query(ALL, box)] == ["hit-0", "hit-1", "hit-2"]
+    as_of = Query(bbox=box.bbox, limit=3, as_of=store.last_seq())
+    assert [r.source_id for r in store.query(ALL, as_of)] == ["hit-0", "hit-1", "hit-2"]
+    assert len(store.query(ALL, Query(bbox=box.bbox, limit=50))) == 5

@@ -161,6 +161,16 @@ class PostGISBackend(Backend):
 
     name = "postgresql"
 
+    def prepare(self, engine: Engine) -> None:
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn, _record) -> None:
+            # Results are streamed through server-side cursors and always read to the end:
+            # plan for the whole result, not for the first rows (which picked index walks
+            # 6x slower than the GiST index for map viewports).
+            with dbapi_conn.cursor() as cursor:
+                cursor.execute("SET cursor_tuple_fraction = 1.0")
+            dbapi_conn.commit()
+
     def begin_write(self, conn: Connection) -> None:
         # Without this, two transactions could commit seq 11 before seq 10, and a reader
         # catching up "after 10" would miss one for good.

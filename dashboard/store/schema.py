@@ -153,6 +153,7 @@ entities = Table(
     Index("ux_entities_entity_id", "entity_id", unique=True),
     Index("ix_entities_time", "time"),
     Index("ix_entities_kind", "kind", "time"),
+    Index("ix_entities_seq", "seq"),
 )
 
 entity_versions = Table(

@@ -33,6 +33,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.engine import Connection, Row
+from sqlalchemy.sql import Subquery
 
 from dashboard.geometry import BBox, bbox_parts, check_geometry, circle_bbox, distance_m
 from dashboard.model import (
@@ -376,29 +377,43 @@ class Store:
 
         if q.as_of is None:
             stmt = narrowed(select(entities), entities)
-            ordered = stmt.order_by(entities.c.time.desc(), entities.c.entity_id)
+            order = (entities.c.time.desc(), entities.c.entity_id)
         else:  # the rows current at seq S: live ones made by S, and history spanning S
             seq = q.as_of if isinstance(q.as_of, int) else self._seq_at(conn, q.as_of)
-            live = narrowed(
-                select(entities.c.geom, entities.c.time, entities.c.entity_id, events.c.payload)
-                .join(events, events.c.seq == entities.c.seq).where(entities.c.seq <= seq),
-                entities)
             versions = entity_versions.c
-            past = narrowed(
-                select(versions.geom, versions.time, versions.entity_id, events.c.payload)
-                .join(events, events.c.seq == versions.valid_from_seq)
-                .where(versions.valid_from_seq <= seq, versions.valid_to_seq > seq),
-                entity_versions, seq)
-            union = union_all(live, past).subquery()
-            stmt = select(union)
-            ordered = stmt.order_by(union.c.time.desc(), union.c.entity_id)
-        if q.limit is not None:
-            stmt = ordered
-        yield from self._stream(conn, stmt, exact, q.limit, as_of=q.as_of is not None)
+            live = narrowed(select(entities.c.geom, entities.c.time, entities.c.entity_id,
+                                   entities.c.seq.label("state_seq"))
+                            .where(entities.c.seq <= seq), entities)
+            past = narrowed(select(versions.geom, versions.time, versions.entity_id,
+                                   versions.valid_from_seq.label("state_seq"))
+                            .where(versions.valid_from_seq <= seq, versions.valid_to_seq > seq),
+                            entity_versions, seq)
+            stmt = union_all(live, past).subquery()
+            order = (stmt.c.time.desc(), stmt.c.entity_id)
+        if q.limit is None:
+            yield from self._stream(conn, _with_payload(stmt, q), exact, None, q.as_of)
+            return
+        # Newest first, limited in SQL; with an exact spatial test (which SQL cannot do)
+        # fetch more than asked and widen until enough pass or the candidates run out.
+        fetch = q.limit if exact is None else 2 * q.limit + 64
+        while True:
+            limited = _ordered(stmt, order, q, fetch)
+            rows = list(self._stream(conn, _with_payload(limited, q, order), exact, q.limit,
+                                     q.as_of))
+            if len(rows) >= q.limit or exact is None or self._fewer_than(conn, limited, fetch):
+                yield from rows
+                return
+            fetch *= 4
+
+    @staticmethod
+    def _fewer_than(conn: Connection, limited, fetch: int) -> bool:
+        """Whether the SQL candidates ran out before `fetch` (so widening cannot find more)."""
+        count = conn.execute(select(func.count()).select_from(limited.subquery())).scalar_one()
+        return count < fetch
 
     @staticmethod
     def _stream(conn: Connection, stmt, exact: Callable[[BaseGeometry], bool] | None,
-                limit: int | None, as_of: bool) -> Iterator[Record]:
+                limit: int | None, as_of: object) -> Iterator[Record]:
         left = limit if limit is not None else -1
         if left == 0:
             return
@@ -408,7 +423,7 @@ class Store:
             for row, geom in zip(part, geoms):
                 if exact is not None and (geom is None or not exact(geom)):
                     continue
-                if as_of:
+                if as_of is not None:
                     yield _record_from_payload(row.payload, geom)
                 else:
                     yield _record_from_entity(row, geom)
@@ -423,9 +438,12 @@ class Store:
 
     @staticmethod
     def _seq_at(conn: Connection, when: datetime) -> int:
-        return conn.execute(
-            select(func.coalesce(func.max(events.c.seq), 0)).where(events.c.time <= when)
-        ).scalar_one()
+        # seq and time grow together (the writer never lets time go back), so the time index
+        # finds it in one step; max(seq) WHERE time <= T would walk the log from its end.
+        seq = conn.execute(select(events.c.seq).where(events.c.time <= when)
+                           .order_by(events.c.time.desc(), events.c.seq.desc()).limit(1)
+                           ).scalar()
+        return seq or 0
 
     def events_after(self, viewer: Viewer, seq: int, limit: int = 1000) -> list[Event]:
         """Events after seq that the viewer may see, oldest first: catch-up and replay."""
@@ -546,6 +564,23 @@ def _payload(record: Record, geojson: str | None) -> str:
     """A record's JSON for the log; shapely writes the geometry, much faster than via dicts."""
     head = record.model_dump_json(exclude={"geometry"})
     return f'{head[:-1]},"geometry":{geojson or "null"}}}'
+
+
+def _ordered(stmt, order, q: Query, fetch: int):
+    """The newest `fetch` rows of a query (a plain select, or the as-of union)."""
+    if q.as_of is None:
+        return stmt.order_by(*order).limit(fetch)
+    return select(stmt).order_by(*order).limit(fetch)
+
+
+def _with_payload(rows, q: Query, order=None):
+    """What to fetch for `rows`: current-state rows as they are; as-of rows joined to the event
+    holding their state, after any ordering and limit, so only rows returned pay for it."""
+    if q.as_of is None:
+        return rows
+    sub = rows if isinstance(rows, Subquery) else rows.subquery()
+    joined = select(sub.c.geom, events.c.payload).join(events, events.c.seq == sub.c.state_seq)
+    return joined if order is None else joined.order_by(sub.c.time.desc(), sub.c.entity_id)
 
 
 def _loads(value: str | dict[str, Any]) -> dict[str, Any]:

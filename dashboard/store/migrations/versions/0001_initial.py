@@ -125,6 +125,7 @@ def upgrade() -> None:
     op.create_index("ux_entities_entity_id", "entities", ["entity_id"], unique=True)
     op.create_index("ix_entities_time", "entities", ["time"])
     op.create_index("ix_entities_kind", "entities", ["kind", "time"])
+    op.create_index("ix_entities_seq", "entities", ["seq"])
 
     op.create_table(
         "entity_versions",
