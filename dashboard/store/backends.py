@@ -15,7 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import shapely
-from sqlalchemy import JSON, Engine, event, func, or_, select, text
+from sqlalchemy import (
+    JSON,
+    Engine,
+    Text,
+    any_,
+    bindparam,
+    event,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -92,6 +105,14 @@ class Backend:
     def index_filter(self, table, boxes: list[BBox], seq: int | None = None) -> ColumnElement:
         """Rows whose bounding box meets one of the boxes (and, for versions, current at seq)."""
         raise NotImplementedError
+
+    def values_in(self, column, values: list[str]) -> ColumnElement:
+        """column IN values, for thousands of values."""
+        return column.in_(values)
+
+    def pairs_in(self, first, second, pairs: list[tuple[str, str]]) -> ColumnElement:
+        """(first, second) IN pairs, for thousands of pairs: one index probe each."""
+        return tuple_(first, second).in_(pairs)
 
 
 class SQLiteBackend(Backend):
@@ -198,6 +219,18 @@ class PostGISBackend(Backend):
             with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
                 for values in _adapted(rows, columns, adapters):
                     copy.write_row(values)
+
+    # Thousands of values go as two array parameters, not thousands of bound parameters that
+    # SQLAlchemy and psycopg would each have to render and rewrite on every call.
+    def values_in(self, column, values: list[str]) -> ColumnElement:
+        return column == any_(bindparam(None, values, type_=ARRAY(Text)))
+
+    def pairs_in(self, first, second, pairs: list[tuple[str, str]]) -> ColumnElement:
+        firsts, seconds = [p[0] for p in pairs], [p[1] for p in pairs]
+        zipped = func.unnest(bindparam(None, firsts, type_=ARRAY(Text)),
+                             bindparam(None, seconds, type_=ARRAY(Text))
+                             ).table_valued("a", "b").render_derived()
+        return tuple_(first, second).in_(select(zipped.c.a, zipped.c.b))
 
     def index_filter(self, table, boxes: list[BBox], seq: int | None = None) -> ColumnElement:
         clauses = [
