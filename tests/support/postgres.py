@@ -91,7 +91,11 @@ class PostgresServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> PostgresServer:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:  # a half-started server is still stopped and removed
+            self.stop()
+            raise
 
     def __exit__(self, *exc) -> None:
         self.stop()
