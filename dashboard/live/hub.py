@@ -20,6 +20,7 @@ idle, at most once per tick under load, and at once for an urgent alert.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import time
 from collections import deque
@@ -279,12 +280,16 @@ class Hub:
                 log.exception("lag check failed")
 
     def _find_laggards(self, now: float) -> None:
+        sends = {name: list(room.sends) for name, room in self.rooms.items()}
+        ends = {name: [to for to, _ in s] for name, s in sends.items()}
         for client in list(self.clients.values()):
             room = self.rooms.get(client.room)
-            if client.lagging or room is None:
+            if client.lagging or room is None or client.room not in sends:
                 continue
-            oldest = next((t for to, t in room.sends if to > client.acked), None)
-            if oldest is not None and now - oldest > self.config.lag_seconds:
+            # the oldest batch this screen has not acknowledged (sends are in seq order)
+            first = bisect.bisect_right(ends[client.room], client.acked)
+            if first < len(sends[client.room]) and \
+                    now - sends[client.room][first][1] > self.config.lag_seconds:
                 self._set_lagging(client, room)
 
     def _set_lagging(self, client: Client, room: Room) -> None:
