@@ -16,6 +16,7 @@ bench:  ## run the benchmarks (prints figures; not part of the tests)
 	scripts/bootstrap test
 	$(VENV)/bin/python bench/bench_store.py
 	$(VENV)/bin/python bench/bench_live.py
+	$(VENV)/bin/python bench/bench_feeds.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis
