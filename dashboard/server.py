@@ -6,6 +6,7 @@ with one cheap greenlet per screen instead of a thread.
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import dataclass
 
@@ -57,6 +58,11 @@ def serve(settings: Settings, store: Store) -> None:
     logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)  # a line per request
     built = build(settings, store)
     built.hub.start()
+    # Everything loaded so far (Dash, plotly, SQLAlchemy, pydantic: ~160k objects) lives as long
+    # as the process; keep it out of the collector, whose full passes otherwise stalled every
+    # screen for 65-125 ms every 2 s at 500 screens (bench/bench_live.py).
+    gc.collect()
+    gc.freeze()
     log.info("Sitroom on http://%s:%d/ (live hub on /cop)", settings.host, settings.port)
     try:
         built.socketio.run(built.app.server, host=settings.host, port=settings.port,

@@ -14,6 +14,7 @@ HTTP control, for the benchmark only:
     POST /load     {"rate": events/s, "start_ms": epoch ms, "end_ms": epoch ms,
                     "window": [from_ms, to_ms]}
                    -> generates from start_ms to end_ms, then answers with what it made
+                      {"window_events": n, "last_seq": seq, "behind_ms": ms}
 """
 
 from gevent import monkey
@@ -24,6 +25,7 @@ import argparse  # noqa: E402
 import logging  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
 import flask  # noqa: E402
@@ -38,7 +40,7 @@ MARKINGS = (("TLP:GREEN", "rescue"), ("TLP:AMBER", "health"), ("TLP:AMBER+STRICT
 IDS = [str(uuid.uuid5(uuid.NAMESPACE_URL, f"bench-live/{i}")) for i in range(ENTITY_POOL)]
 
 
-def make_delta(seq: int, ts_ms: int) -> dict[str, Any]:
+def make_delta(seq: int, ts_ms: int, when: str) -> dict[str, Any]:
     """A delta shaped and sized like one of Sitroom's (deltas_for + feature_from_payload)."""
     entity = IDS[seq % ENTITY_POOL]
     marking, agency = MARKINGS[seq % len(MARKINGS)]
@@ -46,10 +48,10 @@ def make_delta(seq: int, ts_ms: int) -> dict[str, Any]:
     return {"s": seq, "ts": ts_ms, "op": "upsert", "id": entity, "f": {
         "type": "Feature", "id": entity,
         "geometry": {"type": "Point", "coordinates": [lon, lat]},
-        "properties": {"id": entity, "kind": "incident", "title": f"bench incident {seq}",
-                       "category": "fire", "severity": "moderate", "status": "active",
-                       "agency": agency, "marking": marking,
-                       "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}}}
+        "properties": {"id": entity, "kind": "incident",
+                       "title": f"bench incident {seq % ENTITY_POOL}", "category": "fire",
+                       "severity": "moderate", "status": "active", "agency": agency,
+                       "marking": marking, "time": when}}}
 
 
 class Coalescer:
@@ -106,13 +108,14 @@ def generate(coalescer: Coalescer, rate: float, start_ms: int, end_ms: int,
         behind_ms = max(behind_ms, now * 1000 - start_ms - (made + 1) * 1000 / rate)
         if due > 0:
             ts = int(now * 1000)
+            when = datetime.fromtimestamp(now, UTC).isoformat().replace("+00:00", "Z")
             first = coalescer.seq + 1
-            coalescer.add([make_delta(seq, ts) for seq in range(first, first + due)])
+            coalescer.add([make_delta(seq, ts, when) for seq in range(first, first + due)])
             made += due
             if window[0] <= ts <= window[1]:
                 in_window += due
         socketio.sleep(STEP_SECONDS)
-    return {"made": made, "window_events": in_window, "last_seq": coalescer.seq,
+    return {"window_events": in_window, "last_seq": coalescer.seq,
             "behind_ms": max(0.0, behind_ms)}
 
 

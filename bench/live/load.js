@@ -1,7 +1,12 @@
 /* Socket.IO screens for bench/bench_live.py: N real socket.io-client connections to /cop.
  *
- *   node bench/live/load.js '{"url": "http://127.0.0.1:PORT", "clients": N,
+ *   node bench/live/load.js '{"url": "http://127.0.0.1:PORT", "clients": N, "shareDecode": true,
  *                             "auth": {"agency": ..., "clearance": ..., "cursor": SEQ}}'
+ *
+ * With shareDecode, the screens of this process decode each distinct message text once and
+ * share the result (read only): every screen still receives every message on its own
+ * WebSocket, but JSON.parse, two thirds of this process's CPU otherwise, is paid once per
+ * process instead of once per screen, so the cores go to the server under test.
  *
  * Each screen keeps a cursor the way dashboard/assets/sitroom_live.js does (apply deltas above
  * it, move it to `to`, count a batch starting above it as a gap) and acknowledges it every
@@ -10,34 +15,47 @@
  *
  * Protocol, one JSON object a line:
  *   stdout {"ready": n}                      once every screen is connected
- *   stdin  {"window": [from_ms, to_ms], "check_at": ms, "finish_at": ms}
- *   stdout {"hist": {ms: count}, "seconds": [[sum, count], ...], "cursors_at_check": [...],
- *           "cursors": [...], "deltas": n, "batches": n, "gaps": n, "disconnects": n}
+ *   stdin  {"window": [from_ms, to_ms], "check_at": ms}
+ *   stdout {"hist": {ms: count}, "seconds": [[sum ms, count], ...], "cursors": [...],
+ *           "gaps": n, "disconnects": n}   at check_at, with every screen's cursor then
  */
 "use strict";
 
 const readline = require("readline");
 const { io } = require("socket.io-client");
+const parser = require("socket.io-parser");
 
 const ACK_EVERY_MS = 500;
 const CONNECT_AT_ONCE = 50; // connections opened in parallel, so the server's accept keeps up
 const HIST_MS = 60000; // latencies above a minute land in the last bucket
+const DECODED_KEPT = 32; // distinct message texts remembered by the shared decoder
 
 const config = JSON.parse(process.argv[2]);
-const stats = {
-  hist: new Uint32Array(HIST_MS + 1), seconds: [], deltas: 0, batches: 0, gaps: 0,
-  disconnects: 0,
-};
+const stats = { hist: new Uint32Array(HIST_MS + 1), seconds: [], gaps: 0, disconnects: 0 };
 let window_ = [Infinity, -Infinity];
 const screens = [];
 
+const decoded = new Map(); // short key -> {text, packet}, oldest first
+class SharedDecoder extends parser.Decoder {
+  decodeString(text) {
+    // Hashing a whole 10 KB text per screen costs nearly what parsing it does: look it up by
+    // its length and ends (a batch's start names its range), then confirm with a plain compare.
+    const key = `${text.length}:${text.slice(0, 64)}:${text.slice(-32)}`;
+    const hit = decoded.get(key);
+    if (hit !== undefined && hit.text === text) { return hit.packet; }
+    const packet = super.decodeString(text);
+    decoded.set(key, { text, packet });
+    if (decoded.size > DECODED_KEPT) { decoded.delete(decoded.keys().next().value); }
+    return packet;
+  }
+}
+const sharedParser = { ...parser, Decoder: SharedDecoder };
+
 function onBatch(screen, msg) {
   const now = Date.now();
-  stats.batches += 1;
   if (msg.from > screen.cursor) { stats.gaps += 1; }
   for (const delta of msg.d) {
     if (delta.s <= screen.cursor) { continue; }
-    stats.deltas += 1;
     if (delta.ts < window_[0] || delta.ts > window_[1]) { continue; }
     const latency = Math.max(0, now - delta.ts);
     stats.hist[Math.min(latency, HIST_MS)] += 1;
@@ -54,7 +72,7 @@ function connect(index) {
     const screen = { cursor: config.auth.cursor, acked: config.auth.cursor, socket: null };
     const socket = io(config.url + "/cop", {
       transports: ["websocket"], forceNew: true, reconnection: false, timeout: 20000,
-      auth: config.auth,
+      auth: config.auth, parser: config.shareDecode ? sharedParser : parser,
     });
     screen.socket = socket;
     socket.on("batch", (msg) => onBatch(screen, msg));
@@ -100,17 +118,13 @@ function closeAll() {
 
 function measure(plan) {
   window_ = plan.window;
-  let cursorsAtCheck = [];
-  setTimeout(() => { cursorsAtCheck = screens.map((s) => s.cursor); },
-             Math.max(0, plan.check_at - Date.now()));
   setTimeout(() => {
-    const seconds = Array.from(stats.seconds, (b) => b || [0, 0]);
-    process.stdout.write(JSON.stringify({
-      hist: sparse(stats.hist), seconds, cursors_at_check: cursorsAtCheck,
-      cursors: screens.map((s) => s.cursor), deltas: stats.deltas, batches: stats.batches,
-      gaps: stats.gaps, disconnects: stats.disconnects,
-    }) + "\n", () => { closeAll(); process.exit(0); });
-  }, Math.max(0, plan.finish_at - Date.now()));
+    const report = {
+      hist: sparse(stats.hist), seconds: Array.from(stats.seconds, (b) => b || [0, 0]),
+      cursors: screens.map((s) => s.cursor), gaps: stats.gaps, disconnects: stats.disconnects,
+    };
+    process.stdout.write(JSON.stringify(report) + "\n", () => { closeAll(); process.exit(0); });
+  }, Math.max(0, plan.check_at - Date.now()));
 }
 
 async function main() {
