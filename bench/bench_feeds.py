@@ -31,10 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse
 import json
-import os
 import random
 import re
-import resource
 import signal
 import tempfile
 import time
@@ -45,6 +43,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench.common import machine_load, print_table, progress_printer, say
 from dashboard.feeds import FORMATS, Parser, detect_format
 from dashboard.feeds.base import FeedDefaults, Parsed
 from dashboard.feeds.cap import CAP12, SCHEMAS
@@ -126,9 +125,6 @@ class Ingest:
         return self.read_s + self.parse_s + self.write_s
 
 
-def say(message: str) -> None:
-    """Progress on stderr, so stdout holds only the results."""
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def expect(condition: bool, message: str) -> None:
@@ -220,25 +216,12 @@ def build_geojson(folder: Path, n: int) -> tuple[Path, list[Figure]]:
     ]
 
 
-def progress_printer(total: int, what: str) -> Callable[[int], None]:
-    """A write_many progress callback that reports roughly every fifth of the way."""
-    done = 0
-    step = max(1, total // 5)
-    mark = step
-
-    def report(n: int) -> None:
-        nonlocal done, mark
-        done += n
-        if done >= mark:
-            say(f"  {what}: {done:,}/{total:,}")
-            mark += step
-
-    return report
 
 
 def outcomes(store: Store, records: list[Record], what: str) -> Counter[str]:
     """write_many the records and count created/updated/duplicate, as FeedRunner._land does."""
-    results = store.write_many(records, actor=ACTOR, progress=progress_printer(len(records), what))
+    progress = progress_printer(len(records), what, parts=5)
+    results = store.write_many(records, actor=ACTOR, progress=progress)
     return Counter("duplicate" if r.duplicate else r.action.value for r in results)
 
 
@@ -484,17 +467,6 @@ def run(databases: dict[str, Callable[[], str]], folder: Path, args: argparse.Na
 # ---------------------------------------------------------------- report
 
 
-def print_table(figures: list[Figure]) -> None:
-    """One aligned row per figure, so runs can be compared line by line."""
-    header = ("backend", "measurement", "value", "target", "met")
-    rows = [header, *(f.cells() for f in figures)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    aligns = ("<", "<", ">", ">", "<")
-    rule = "  ".join("-" * w for w in widths)
-    for n, row in enumerate(rows):
-        print("  ".join(f"{cell:{a}{w}}" for cell, a, w in zip(row, aligns, widths)).rstrip())
-        if n == 0:
-            print(rule)
 
 
 def print_summary(figures: list[Figure], skipped: list[str], seconds: float) -> None:
@@ -513,14 +485,6 @@ def print_summary(figures: list[Figure], skipped: list[str], seconds: float) -> 
     print(f"  wall time {seconds:.0f} s; {machine_load()}")
 
 
-def machine_load() -> str:
-    """This process's CPU time, peak memory and the load: a busy machine slows every figure."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    loads = "/".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"bench process CPU {usage.ru_utime + usage.ru_stime:.0f} s "
-            f"(user {usage.ru_utime:.0f}, sys {usage.ru_stime:.0f}), "
-            f"peak RSS {usage.ru_maxrss / 1024:,.0f} MB; {os.cpu_count()} cores; "
-            f"load average 1/5/15 min {loads} at the end")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -550,7 +514,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         databases, skipped = chosen_backends(args.backend, folder, stack)
         figures = run(databases, folder, args)
     order = ["-", *databases]
-    print_table(sorted(figures, key=lambda f: order.index(f.backend)))
+    print_table([f.cells() for f in sorted(figures, key=lambda f: order.index(f.backend))])
     print_summary(figures, skipped, time.perf_counter() - started)
     return 0
 

@@ -20,9 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import argparse
 import gc
 import math
-import os
 import random
-import resource
 import signal
 import tempfile
 import time
@@ -34,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 import shapely
 from sqlalchemy import func, select
 
+from bench.common import machine_load, print_table, progress_printer, say
 from dashboard.geometry import BBox
 from dashboard.model import Incident, Kind, Marking, Severity, Viewer, entity_id, utcnow
 from dashboard.store import Query, Store, migrate, open_store
@@ -90,9 +89,6 @@ class Figure:
         return self.backend, self.name, f"{value} {self.unit}", target, met
 
 
-def say(message: str) -> None:
-    """Progress on stderr, so stdout holds only the results."""
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def percentile(samples: Sequence[float], p: float) -> float:
@@ -183,20 +179,6 @@ def prepare_for_reads(store: Store) -> None:
             conn.exec_driver_sql("ANALYZE")
 
 
-def progress_printer(total: int, what: str) -> Callable[[int], None]:
-    """A write_many progress callback that reports roughly every tenth of the way."""
-    done = 0
-    step = max(1, total // 10)
-    mark = step
-
-    def report(n: int) -> None:
-        nonlocal done, mark
-        done += n
-        if done >= mark:
-            say(f"  {what}: {done:,}/{total:,}")
-            mark += step
-
-    return report
 
 
 def build_incidents(n: int) -> tuple[list[Incident], Figure]:
@@ -446,17 +428,6 @@ def run(databases: dict[str, Callable[[], str]], args: argparse.Namespace) -> li
     return figures
 
 
-def print_table(figures: list[Figure]) -> None:
-    """One aligned row per figure, so runs can be compared line by line."""
-    header = ("backend", "measurement", "value", "target", "met")
-    rows = [header, *(f.cells() for f in figures)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    aligns = ("<", "<", ">", ">", "<")
-    rule = "  ".join("-" * w for w in widths)
-    for n, row in enumerate(rows):
-        print("  ".join(f"{cell:{a}{w}}" for cell, a, w in zip(row, aligns, widths)).rstrip())
-        if n == 0:
-            print(rule)
 
 
 def print_summary(figures: list[Figure], skipped: list[str], seconds: float) -> None:
@@ -475,13 +446,6 @@ def print_summary(figures: list[Figure], skipped: list[str], seconds: float) -> 
     print(f"  wall time {seconds:.0f} s; {machine_load()}")
 
 
-def machine_load() -> str:
-    """This process's CPU time, cores and load: a busy machine makes every figure slower."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    loads = "/".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"bench process CPU {usage.ru_utime + usage.ru_stime:.0f} s "
-            f"(user {usage.ru_utime:.0f}, sys {usage.ru_stime:.0f}); {os.cpu_count()} cores; "
-            f"load average 1/5/15 min {loads} at the end")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -523,7 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         databases, skipped = chosen_backends(args.backend, stack)
         figures = run(databases, args)
     order = ["-", *databases]
-    print_table(sorted(figures, key=lambda f: order.index(f.backend)))
+    print_table([f.cells() for f in sorted(figures, key=lambda f: order.index(f.backend))])
     print_summary(figures, skipped, time.perf_counter() - started)
     return 0
 
