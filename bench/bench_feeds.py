@@ -125,8 +125,6 @@ class Ingest:
         return self.read_s + self.parse_s + self.write_s
 
 
-
-
 def expect(condition: bool, message: str) -> None:
     """Stop the run when a workload did not do what it is meant to: its rate would mislead."""
     if not condition:
@@ -214,8 +212,6 @@ def build_geojson(folder: Path, n: int) -> tuple[Path, list[Figure]]:
         Figure("-", f"generate GeoJSON ({n:,} features, {size_mb:,.0f} MB)", generated, "s"),
         Figure("-", "detect_format on the file (watched-folder path)", n / detecting, "rep/s"),
     ]
-
-
 
 
 def outcomes(store: Store, records: list[Record], what: str) -> Counter[str]:
@@ -467,8 +463,6 @@ def run(databases: dict[str, Callable[[], str]], folder: Path, args: argparse.Na
 # ---------------------------------------------------------------- report
 
 
-
-
 def print_summary(figures: list[Figure], skipped: list[str], seconds: float) -> None:
     """Per backend, the held targets met or missed, then the write-only reference, wall time."""
     print()
@@ -483,8 +477,6 @@ def print_summary(figures: list[Figure], skipped: list[str], seconds: float) -> 
     for backend in skipped:
         print(f"  {backend}: skipped (no PostgreSQL server with PostGIS installed)")
     print(f"  wall time {seconds:.0f} s; {machine_load()}")
-
-
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -89,8 +89,6 @@ class Figure:
         return self.backend, self.name, f"{value} {self.unit}", target, met
 
 
-
-
 def percentile(samples: Sequence[float], p: float) -> float:
     """Nearest-rank percentile: with 200 samples p99 is the second slowest, not interpolated."""
     ordered = sorted(samples)
@@ -177,8 +175,6 @@ def prepare_for_reads(store: Store) -> None:
     if store.backend.name == "postgresql":
         with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("ANALYZE")
-
-
 
 
 def build_incidents(n: int) -> tuple[list[Incident], Figure]:
@@ -428,8 +424,6 @@ def run(databases: dict[str, Callable[[], str]], args: argparse.Namespace) -> li
     return figures
 
 
-
-
 def print_summary(figures: list[Figure], skipped: list[str], seconds: float) -> None:
     """Per backend, how many targets were met and which were missed, then the wall time."""
     print()
@@ -444,8 +438,6 @@ def print_summary(figures: list[Figure], skipped: list[str], seconds: float) -> 
     for backend in skipped:
         print(f"  {backend}: skipped (no PostgreSQL server with PostGIS installed)")
     print(f"  wall time {seconds:.0f} s; {machine_load()}")
-
-
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
