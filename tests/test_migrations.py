@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
+import shapely
 from sqlalchemy import inspect
 
+from dashboard.layers.features import feature
+from dashboard.model import Alert, Incident, Marking, Unit, Viewer
 from dashboard.store import migrate, open_store
 from dashboard.store.schema import metadata
 
@@ -36,4 +42,25 @@ def test_migrations_match_the_table_definitions(database_url):
         assert migrated == set(table.c.keys()), table.name
         indexes = {i["name"] for i in inspector.get_indexes(table.name)}
         assert {i.name for i in table.indexes} <= indexes, table.name
+    store.close()
+
+
+def test_entities_written_before_features_get_theirs(database_url):
+    """0003 adds each entity's stored map feature: rows already there get theirs made."""
+    store = open_store(database_url)
+    migrate.upgrade(store.engine)
+    viewer = Viewer(agency="fire", clearance=Marking.RED)
+    store.write_many([
+        Incident(source="t", source_id="i", marking="GREEN", agency="police", title="Crash",
+                 severity="severe", time=datetime(2026, 11, 25, 8, 0, 1, 5, tzinfo=UTC),
+                 geometry=shapely.Point(24.94, 60.17)),
+        Unit(source="t", source_id="u", marking="RED", agency="fire", callsign="RPL101",
+             geometry=shapely.Point(24.9, 60.2)),
+        Alert(source="t", source_id="a", marking="CLEAR", agency="fmi"),
+    ], actor="t")
+    migrate.downgrade(store.engine, "0002")
+    migrate.upgrade(store.engine)
+    _, texts = store.features(viewer)
+    assert sorted(texts) == sorted(json.dumps(feature(r), separators=(",", ":"))
+                                   for r in store.query(viewer))
     store.close()

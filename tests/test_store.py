@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 
 import pytest
 import shapely
 from sqlalchemy import func, select
 
 from dashboard.geometry import GeometryError
+from dashboard.layers.features import feature
 from dashboard.model import (
     Action,
     Alert,
@@ -40,6 +43,21 @@ def incident(source_id: str, lon: float = HELSINKI[0], lat: float = HELSINKI[1],
 
 def ids(records) -> set[str]:
     return {r.source_id for r in records}
+
+
+def found(store, viewer: Viewer, q: Query = Query()) -> set[str]:
+    """The source ids q finds, after checking that the map's read (features) finds the same
+    records, each shaped as feature() shapes it, in the same order when q has a limit."""
+    records = store.query(viewer, q)
+    seq, texts = store.features(viewer, q)
+    assert seq == store.last_seq()
+    drawn = [json.loads(t) for t in texts]
+    expected = [json.loads(json.dumps(feature(r))) for r in records]
+    if q.limit is None:
+        drawn.sort(key=itemgetter("id"))
+        expected.sort(key=itemgetter("id"))
+    assert drawn == expected
+    return ids(records)
 
 
 def count(store, table) -> int:
@@ -157,7 +175,7 @@ def test_remove_takes_it_off_the_picture_but_not_the_log(store):
     # written again after removal: it comes back, with its history continuous
     again = store.write(incident("a", version="2"), actor="t")
     assert again.action is Action.CREATED and again.entity_id == created.entity_id
-    assert ids(store.query(ALL)) == {"a"}
+    assert found(store, ALL) == {"a"}
     assert len(store.history(ALL, created.entity_id)) == 3
 
 
@@ -239,7 +257,7 @@ def test_not_a_record_is_refused(store):
 def test_bbox(store):
     store.write_many([incident("in", 24.94, 60.17), incident("out", 25.5, 60.5),
                       incident("edge", 25.0, 60.2)], actor="t")
-    assert ids(store.query(ALL, Query(bbox=(24.9, 60.1, 25.0, 60.2)))) == {"in", "edge"}
+    assert found(store, ALL, Query(bbox=(24.9, 60.1, 25.0, 60.2))) == {"in", "edge"}
 
 
 def test_bbox_is_exact_for_shapes_not_just_their_boxes(store):
@@ -247,20 +265,20 @@ def test_bbox_is_exact_for_shapes_not_just_their_boxes(store):
     ell = shapely.Polygon([(24, 60), (25, 60), (25, 60.1), (24.1, 60.1), (24.1, 61), (24, 61)])
     store.write(Annotation(source="t", source_id="ell", marking="CLEAR", agency="police",
                            geometry=ell), actor="t")
-    assert store.query(ALL, Query(bbox=(24.5, 60.5, 24.9, 60.9))) == []
-    assert ids(store.query(ALL, Query(bbox=(24.5, 60.05, 24.9, 60.9)))) == {"ell"}
+    assert found(store, ALL, Query(bbox=(24.5, 60.5, 24.9, 60.9))) == set()
+    assert found(store, ALL, Query(bbox=(24.5, 60.05, 24.9, 60.9))) == {"ell"}
 
 
 def test_bbox_across_the_antimeridian(store):
     store.write_many([incident("fiji", 179.5, -17.0), incident("samoa", -172.0, -13.8),
                       incident("hawaii", -155.0, 19.6)], actor="t")
-    assert ids(store.query(ALL, Query(bbox=(178.0, -20.0, -170.0, -10.0)))) == {"fiji", "samoa"}
+    assert found(store, ALL, Query(bbox=(178.0, -20.0, -170.0, -10.0))) == {"fiji", "samoa"}
 
 
 def test_records_without_geometry_are_found_by_everything_but_space(store):
     store.write(Alert(source="cap", source_id="geocode-only", marking="CLEAR", agency="nws",
                       time=T0), actor="t")
-    assert ids(store.query(ALL)) == {"geocode-only"}
+    assert found(store, ALL) == {"geocode-only"}
     assert store.query(ALL, Query(bbox=(-180, -90, 180, 90))) == []
 
 
@@ -270,8 +288,8 @@ def test_radius_in_metres(store):
     near = lat + 990 / metres_per_degree_lat
     far = lat + 1010 / metres_per_degree_lat
     store.write_many([incident("990m", lon, near), incident("1010m", lon, far)], actor="t")
-    assert ids(store.query(ALL, Query(near=(lon, lat, 1000)))) == {"990m"}
-    assert ids(store.query(ALL, Query(near=(lon, lat, 1100)))) == {"990m", "1010m"}
+    assert found(store, ALL, Query(near=(lon, lat, 1000))) == {"990m"}
+    assert found(store, ALL, Query(near=(lon, lat, 1100))) == {"990m", "1010m"}
 
 
 def test_radius_reaches_the_edge_of_an_area(store):
@@ -280,13 +298,13 @@ def test_radius_reaches_the_edge_of_an_area(store):
     store.write(Annotation(source="t", source_id="sq", marking="CLEAR", agency="police",
                            geometry=square), actor="t")
     assert store.query(ALL, Query(near=(lon, lat, 1000))) == []
-    assert ids(store.query(ALL, Query(near=(lon, lat, 1200)))) == {"sq"}
+    assert found(store, ALL, Query(near=(lon, lat, 1200))) == {"sq"}
 
 
 def test_within_polygon(store):
     store.write_many([incident("in", 24.95, 60.17), incident("out", 24.99, 60.19)], actor="t")
     triangle = shapely.Polygon([(24.9, 60.15), (25.0, 60.15), (24.95, 60.2)])
-    assert ids(store.query(ALL, Query(within=triangle))) == {"in"}
+    assert found(store, ALL, Query(within=triangle)) == {"in"}
     with pytest.raises(GeometryError):
         store.query(ALL, Query(within=shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])))
 
@@ -306,19 +324,20 @@ def test_time_window_and_attributes(store):
         incident("later", time=T0 + timedelta(hours=5), category="fire", status="closed"),
     ], actor="t")
     window = Query(start=T0 + timedelta(hours=1), end=T0 + timedelta(hours=5))
-    assert ids(store.query(ALL, window)) == {"late"}
-    assert ids(store.query(ALL, Query(start=T0, end=T0 + timedelta(hours=2)))) == {"early"}
-    assert ids(store.query(ALL, Query(categories=["fire"]))) == {"early", "later"}
-    assert ids(store.query(ALL, Query(severities=["severe", "minor"]))) == {"early", "late"}
-    assert ids(store.query(ALL, Query(agencies=["rescue"]))) == {"late"}
-    assert ids(store.query(ALL, Query(statuses=["closed"]))) == {"later"}
-    assert ids(store.query(ALL, Query(kinds=[Kind.ALERT]))) == set()
+    assert found(store, ALL, window) == {"late"}
+    assert found(store, ALL, Query(start=T0, end=T0 + timedelta(hours=2))) == {"early"}
+    assert found(store, ALL, Query(categories=["fire"])) == {"early", "later"}
+    assert found(store, ALL, Query(severities=["severe", "minor"])) == {"early", "late"}
+    assert found(store, ALL, Query(agencies=["rescue"])) == {"late"}
+    assert found(store, ALL, Query(statuses=["closed"])) == {"later"}
+    assert found(store, ALL, Query(kinds=[Kind.ALERT])) == set()
 
 
 def test_limit_returns_the_newest(store):
     store.write_many([incident(str(h), time=T0 + timedelta(hours=h)) for h in range(6)],
                      actor="t")
     assert [r.source_id for r in store.query(ALL, Query(limit=3))] == ["5", "4", "3"]
+    assert found(store, ALL, Query(limit=3, bbox=(24, 60, 25, 61))) == {"5", "4", "3"}
     assert store.query(ALL, Query(limit=0)) == []
 
 
@@ -351,8 +370,8 @@ def marked_store(store):
 ])
 def test_every_read_path_honours_markings(marked_store, viewer, expected):
     store = marked_store
-    assert ids(store.query(viewer)) == expected
-    assert ids(store.query(viewer, Query(bbox=(24, 60, 26, 61)))) == expected
+    assert found(store, viewer) == expected
+    assert found(store, viewer, Query(bbox=(24, 60, 26, 61))) == expected
     assert ids(store.query(viewer, Query(as_of=store.last_seq()))) == expected
     assert {e.source_id for e in store.events_after(viewer, 0)} == expected
     assert store.count(viewer) == len(expected)

@@ -1,12 +1,16 @@
 """Records as the compact GeoJSON the map draws: only what styling, tooltips and lists need.
 
-The same shape comes from a Record (snapshots) and from an event's JSON payload (live deltas).
+One shape, made in one place, from a record's JSON form (`feature_from_payload`): the store
+keeps each entity's feature as text beside its state (`feature_json`, written with the record),
+live deltas make it from the event's payload, and both give the same feature.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+import orjson
 
 from dashboard.geometry import to_geojson
 from dashboard.model import Record
@@ -35,16 +39,28 @@ def feature_from_payload(entity_id: str, payload: Mapping[str, Any]) -> dict[str
     }
 
 
-def feature(record: Record) -> dict[str, Any]:
-    """A map feature from a Record."""
-    return feature_from_payload(record.id, {
+def _payload_of(record: Record) -> dict[str, Any]:
+    """The fields of a record's JSON form that a feature reads, without serialising it all."""
+    return {
         "kind": record.kind.value, "title": record.title,
         "callsign": getattr(record, "callsign", None), "category": record.category,
         "severity": record.severity.value, "status": record.status, "agency": record.agency,
         "marking": record.marking.label,
         "time": record.time.isoformat().replace("+00:00", "Z"),
-        "geometry": to_geojson(record.geometry),
-    })
+    }
+
+
+def feature(record: Record) -> dict[str, Any]:
+    """A map feature from a Record."""
+    return feature_from_payload(record.id, {**_payload_of(record),
+                                            "geometry": to_geojson(record.geometry)})
+
+
+def feature_json(record: Record, geometry_json: str | None) -> str:
+    """A record's map feature as JSON text, its geometry given as GeoJSON text (or None)."""
+    geometry = None if geometry_json is None else orjson.Fragment(geometry_json)
+    return orjson.dumps(feature_from_payload(record.id, {**_payload_of(record),
+                                                         "geometry": geometry})).decode()
 
 
 def feature_collection(records: Iterable[Record]) -> dict[str, Any]:

@@ -37,6 +37,8 @@ from dashboard.store.schema import UTCDateTime, entities
 
 WRITER_LOCK_ID = 0x5172_0001  # PostgreSQL advisory lock serialising writers (seq = commit order)
 COPY_FROM_ROWS = 50  # PostgreSQL: batches this big go through COPY
+MMAP_BYTES = 1 << 32  # SQLite: address space to map the file into (not memory used)
+WRITER_CACHE_KIB = 512 * 1024  # SQLite: the writer's page cache, at most
 
 
 class Backend:
@@ -46,6 +48,9 @@ class Backend:
 
     def prepare(self, engine: Engine) -> None:
         """Set connection options once, when the engine is made."""
+
+    def prepare_writer(self, conn: Connection) -> None:
+        """Options for the store's one long-lived writer connection."""
 
     def begin_write(self, conn: Connection) -> None:
         """Start a write transaction that no other writer runs beside."""
@@ -136,12 +141,19 @@ class SQLiteBackend(Backend):
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA cache_size=-65536")
+            # Readers' caches are dropped after every write; mapped pages are not copied.
+            cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
             cursor.close()
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
             write = conn.get_execution_options().get("sitroom_write", False)
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    def prepare_writer(self, conn: Connection) -> None:
+        # The writer's cache survives its own commits: room for the indexes it keeps updating.
+        # (On the driver's connection: a statement through SQLAlchemy would begin a transaction.)
+        conn.connection.driver_connection.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
 
     def begin_write(self, conn: Connection) -> None:
         # The "begin" listener above issues BEGIN IMMEDIATE for connections marked as writers.

@@ -149,6 +149,9 @@ entities = Table(
     Column("version", String(200), nullable=False),
     Column("title", Text(), nullable=False),
     Column("extra", Payload, nullable=False),
+    # The entity's map feature as JSON text (dashboard.layers.features), made when it is
+    # written, so that maps and snapshots read features without building records.
+    Column("feature", Text()),
     Column("seq", BigInteger(), nullable=False),
     Index("ux_entities_entity_id", "entity_id", unique=True),
     Index("ix_entities_time", "time"),
