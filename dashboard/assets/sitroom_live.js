@@ -3,14 +3,12 @@
  * Protocol (see dashboard/live/hub.py): a snapshot (pages) current at seq S, then batches
  * {from, to, d: [{s, ts, op, id, f}]}. Deltas with s above our cursor are applied; a batch
  * starting above our cursor means we missed something, and we ask to resync. We acknowledge
- * our cursor now and then so the hub can tell a slow screen from a healthy one.
+ * our cursor now and then so the hub can tell a slow screen from a healthy one. Drawing the
+ * screen (layers, filters, legend, list) is sitroom_screen.js's job.
  */
 (function () {
   "use strict";
   const ACK_EVERY_MS = 500;
-  const LIST_LENGTH = 60;
-  const SEVERITY_ORDER = {extreme: 0, severe: 1, moderate: 2, minor: 3, unknown: 4};
-  const SEVERITIES = ["extreme", "severe", "moderate", "minor"];
 
   const live = {
     features: new Map(), cursor: null, waiting: [], snapshot: null, socket: null,
@@ -90,57 +88,7 @@
 
   function render() {
     live.renderQueued = false;
-    const layers = {incidents: [], units: [], areas: []};
-    for (const f of live.features.values()) {
-      if (!f.geometry) { continue; }
-      const kind = f.properties.kind;
-      if (kind === "unit") { layers.units.push(f); }
-      else if (kind === "alert" || kind === "annotation") { layers.areas.push(f); }
-      else { layers.incidents.push(f); }
-    }
-    const set = window.dash_clientside.set_props;
-    set("cop-incidents", {data: {type: "FeatureCollection", features: layers.incidents}});
-    set("cop-units", {data: {type: "FeatureCollection", features: layers.units}});
-    set("cop-areas", {data: {type: "FeatureCollection", features: layers.areas}});
-    renderList(layers.incidents);
-  }
-
-  function renderList(incidents) {
-    const open = incidents.filter((f) => f.properties.status !== "closed");
-    const counts = {};
-    open.forEach((f) => { counts[f.properties.severity] = (counts[f.properties.severity] || 0) + 1; });
-    const countsBox = document.getElementById("cop-counts");
-    countsBox.replaceChildren(...SEVERITIES.map((s) =>
-      element("span", "count severity-" + s, (counts[s] || 0) + " " + s)));
-    open.sort((a, b) =>
-      (SEVERITY_ORDER[a.properties.severity] - SEVERITY_ORDER[b.properties.severity]) ||
-      (b.properties.time || "").localeCompare(a.properties.time || ""));
-    const list = document.getElementById("cop-list");
-    list.replaceChildren(...open.slice(0, LIST_LENGTH).map(listItem));
-  }
-
-  function listItem(f) {
-    const p = f.properties;
-    const item = element("li", "incident severity-" + p.severity);
-    item.dataset.id = f.id;
-    const time = p.time ? new Date(p.time).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"}) : "";
-    item.append(
-      element("span", "severity-label", p.severity.toUpperCase()),
-      element("span", "title", p.title || p.category),
-      element("span", "meta", p.agency + " · " + time),
-      element("span", "marking marking-" + markingClass(p.marking), p.marking));
-    return item;
-  }
-
-  function markingClass(label) {
-    return label.replace("TLP:", "").replace("+", "_").toLowerCase();
-  }
-
-  function element(tag, className, text) {
-    const node = document.createElement(tag);
-    node.className = className;
-    if (text !== undefined) { node.textContent = text; }
-    return node;
+    if (window.sitroom.screen) { window.sitroom.screen.render(live.features); }
   }
 
   function showConnection(state, text) {
