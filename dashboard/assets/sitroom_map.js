@@ -92,10 +92,11 @@ window.sitroom = Object.assign({}, window.sitroom, {
     placeMarker: function (feature, latlng, context) {
       const kind = feature.properties.kind;
       const known = context.hideout.facilities[kind];
+      const size = document.querySelector(".mode-wall") ? 34 : 22;
       return L.marker(latlng, {
         interactive: true, keyboard: false,
         icon: L.divIcon({className: "place-icon place-" + kind, html: known ? known[0] : "•",
-                         iconSize: [22, 22]}),
+                         iconSize: [size, size]}),
       });
     },
     placeTooltip: function (feature, layer) {

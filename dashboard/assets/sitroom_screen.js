@@ -439,13 +439,10 @@
     setInterval(() => { current = (current + 1) % panels.length; show(); }, seconds * 1000);
   }
 
-  /* The wall follows the activity: the last hour's incidents, else all it draws, else the city. */
+  /* The wall follows the activity: every incident it draws (in the view's window), else the city. */
   function fitToActivity() {
     const cfg = screen.config;
-    const recent = Date.now() - 3600e3;
-    const points = (screen.drawn.incidents || []).filter((f) => f.geometry.type === "Point");
-    const fresh = points.filter((f) => featureTime(f) >= recent);
-    const chosen = fresh.length ? fresh : points;
+    const chosen = (screen.drawn.incidents || []).filter((f) => f.geometry.type === "Point");
     let bounds = cfg.city_bounds;
     if (chosen.length) {
       let s = 90, w = 180, n = -90, e = -180;
