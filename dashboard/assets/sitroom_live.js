@@ -11,7 +11,7 @@
   const ACK_EVERY_MS = 500;
 
   const live = {
-    features: new Map(), cursor: null, waiting: [], snapshot: null, socket: null,
+    features: new Map(), changed: null, timing: {}, cursor: null, waiting: [], snapshot: null, socket: null,
     renderQueued: false, lastAck: 0, ackTimer: null, batches: 0, lastBatchAt: null,
   };
   window.sitroom = Object.assign(window.sitroom || {}, {live: live});
@@ -27,7 +27,10 @@
                             clearance: holder.dataset.clearance, cursor: live.cursor}),
     });
     live.socket = socket;
-    socket.on("connect", () => showConnection("live", "LIVE"));
+    socket.on("connect", () => {
+      live.timing.connected = live.timing.connected || performance.now();
+      showConnection("live", "LIVE");
+    });
     socket.on("disconnect", () => showConnection("reconnecting", "RECONNECTING…"));
     socket.io.on("reconnect_attempt", () => showConnection("reconnecting", "RECONNECTING…"));
     socket.on("connect_error", (err) => showConnection("offline", "OFFLINE: " + err.message));
@@ -36,11 +39,16 @@
   }
 
   function onSnapshot(msg) {
-    if (msg.page === 0) { live.snapshot = {seq: msg.seq, features: []}; }
+    if (msg.page === 0) {
+      live.snapshot = {seq: msg.seq, features: []};
+      live.timing.snapshotFirst = performance.now();  // (how long a screen waits, for bench/)
+    }
     if (!live.snapshot || live.snapshot.seq !== msg.seq) { return; }
     live.snapshot.features.push(...msg.features);
     if (msg.page + 1 < msg.pages) { return; }
     live.features = new Map(live.snapshot.features.map((f) => [f.id, f]));
+    live.changed = null;  // everything changed
+    live.timing.snapshotLast = performance.now();
     live.cursor = live.snapshot.seq;
     live.snapshot = null;
     const waiting = live.waiting;
@@ -60,6 +68,7 @@
       if (delta.s <= live.cursor) { continue; }
       if (delta.op === "remove") { live.features.delete(delta.id); }
       else { live.features.set(delta.id, delta.f); }
+      if (live.changed) { live.changed.add(delta.id); }
     }
     live.cursor = Math.max(live.cursor, msg.to);
     live.batches += 1;
@@ -88,7 +97,9 @@
 
   function render() {
     live.renderQueued = false;
-    if (window.sitroom.screen) { window.sitroom.screen.render(live.features); }
+    const changed = live.changed;  // ids changed since the last render; null: all of them
+    live.changed = new Set();
+    if (window.sitroom.screen) { window.sitroom.screen.render(live.features, changed); }
   }
 
   function showConnection(state, text) {

@@ -21,7 +21,7 @@ window.sitroom = Object.assign({}, window.sitroom, {
       return L.marker(latlng, {
         keyboard: false, title: s.label + ": " + p.title,
         icon: L.divIcon({className: "incident-icon severity-" + s.key +
-                           (p.status === "closed" ? " closed" : ""),
+                           (p.status === "closed" ? " closed" : "") + (style.fresh ? " fresh" : ""),
                          html: icon, iconSize: [size, size]}),
       });
     },

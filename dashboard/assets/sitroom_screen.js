@@ -9,6 +9,9 @@
   "use strict";
   const LIST_LENGTH = 60;
   const TIMELINE_EVERY_MS = 1000;
+  const TIMELINE_BIG_EVERY_MS = 5000;
+  const BIG = 2000;  // incidents above which new ones are drawn apart until the next merge
+  const MERGE_MS = 30000;
   const SPANS = {"1h": 3600e3, "6h": 6 * 3600e3, "24h": 24 * 3600e3};
   const PROPERTY = {categories: "category", severities: "severity", agencies: "agency",
                     statuses: "status", markings: "marking"};
@@ -16,6 +19,7 @@
 
   const screen = {
     config: null, view: null, features: new Map(), drawn: {}, geodata: {}, selected: null,
+    byLayer: null, fresh: new Map(), baseStale: true, dirty: false, mergedAt: 0,
     timelineAt: 0, timelineTimer: null, lastFit: null, rendered: 0, renderMs: 0,
   };
   window.sitroom = Object.assign(window.sitroom || {}, {screen: screen});
@@ -72,49 +76,126 @@
 
   // ------------------------------------------------------------ drawing
 
-  screen.render = function (features) {
+  /* Draw the screen. `changed` holds the ids changed since the last call (null: redo all).
+   * A change costs work for what changed, not for the whole picture: each live layer keeps its
+   * features by id; above BIG incidents, new ones are drawn apart (marked new) and join the
+   * clustered set at the next merge, so a delta never re-indexes 100,000 points. */
+  screen.render = function (features, changed) {
     if (features) { screen.features = features; }
     const cfg = config();
     if (!cfg || !window.dash_clientside || !window.dash_clientside.set_props) { return; }
     const started = performance.now();
-    const now = Date.now();
-    const view = screen.view;
-    const on = new Set(view.layers);
-    const live = cfg.layers.filter((l) => l.live && l.key !== "density");
-    const tests = live.map((l) => matcher(l, view, now, true));
-    const drawn = {};
-    live.forEach((l) => { drawn[l.key] = []; });
-    for (const f of screen.features.values()) {
-      for (let i = 0; i < live.length; i++) {
-        if (tests[i](f)) { drawn[live[i].key].push(f); break; }
-      }
-    }
-    const density = cfg.layers.find((l) => l.key === "density");
-    if (density) { drawn.density = grid(drawn.incidents || [], density); }
-    for (const layer of cfg.layers) {
-      if (!layer.live) { drawn[layer.key] = screen.geodata[layer.key] || []; }
-    }
-    screen.drawn = drawn;
-    const set = window.dash_clientside.set_props;
-    for (const layer of cfg.layers) {
-      if (!layer.live && on.has(layer.key) && !screen.geodata[layer.key]) { loadGeodata(layer); }
-      const shown = on.has(layer.key) ? drawn[layer.key] : [];
-      set(layer.id, {data: {type: "FeatureCollection", features: shown}});
-    }
-    renderLegend(cfg, drawn, on);
-    renderCounts(drawn.incidents || []);
-    renderList(drawn.incidents || []);
-    if (cfg.mode === "wall") { renderWallLists(drawn); }
-    renderWindowLabel(view);
-    scheduleTimeline();
-    if (cfg.mode === "wall" && screen.lastFit === null && (drawn.incidents || []).length) {
-      fitToActivity();
-    }
+    const full = !changed || screen.dirty;
+    screen.dirty = false;
+    const touched = full ? rebuild(cfg) : update(cfg, changed);
+    draw(cfg, touched, full);
     screen.rendered += 1;
     screen.renderMs = performance.now() - started;
   };
 
-  function rerender() { screen.render(null); }
+  function liveLayers(cfg) { return cfg.layers.filter((l) => l.live && l.key !== "density"); }
+
+  function rebuild(cfg) {
+    const now = Date.now();
+    const layers = liveLayers(cfg);
+    const tests = layers.map((l) => matcher(l, screen.view, now, true));
+    screen.byLayer = {};
+    layers.forEach((l) => { screen.byLayer[l.key] = new Map(); });
+    for (const f of screen.features.values()) {
+      for (let i = 0; i < layers.length; i++) {
+        if (tests[i](f)) { screen.byLayer[layers[i].key].set(f.id, f); break; }
+      }
+    }
+    screen.tests = {now: now, of: Object.fromEntries(layers.map((l, i) => [l.key, tests[i]]))};
+    screen.fresh = new Map();
+    screen.baseStale = true;
+    return new Set(cfg.layers.map((l) => l.key));
+  }
+
+  function update(cfg, changed) {
+    const touched = new Set();
+    for (const id of changed) {
+      const f = screen.features.get(id);
+      for (const [key, members] of Object.entries(screen.byLayer)) {
+        const had = members.delete(id);
+        if (had) { touched.add(key); }
+        if (f && screen.tests.of[key](f)) {
+          members.set(id, f);
+          touched.add(key);
+          if (key === "incidents") {
+            if (had && !screen.fresh.has(id)) { screen.baseStale = true; }  // moved or changed
+            screen.fresh.set(id, f);
+          }
+        } else if (had && key === "incidents") {
+          if (!screen.fresh.delete(id)) { screen.baseStale = true; }  // gone from the base
+        }
+      }
+    }
+    if (touched.has("incidents")) { touched.add("density"); }
+    return touched;
+  }
+
+  function draw(cfg, touched, full) {
+    const on = new Set(screen.view.layers);
+    const set = window.dash_clientside.set_props;
+    const drawn = screen.drawn;
+    for (const key of Object.keys(screen.byLayer)) {
+      if (touched.has(key)) { drawn[key] = [...screen.byLayer[key].values()]; }
+    }
+    const incidents = drawn.incidents || [];
+    const big = incidents.length > BIG;
+    const density = cfg.layers.find((l) => l.key === "density");
+    if (density && touched.has("density") && !(full || !big || !drawn.density)) {
+      touched.delete("density");  // at scale the grid is rebuilt with the next merge
+    } else if (density && touched.has("density")) {
+      drawn.density = grid(incidents, density);
+    }
+    for (const layer of cfg.layers) {
+      if (!layer.live) {
+        if (on.has(layer.key) && !screen.geodata[layer.key]) { loadGeodata(layer); }
+        drawn[layer.key] = screen.geodata[layer.key] || [];
+      }
+      if (!touched.has(layer.key)) { continue; }
+      if (layer.key === "incidents") { drawIncidents(layer, on.has(layer.key), big); continue; }
+      set(layer.id, {data: collection(on.has(layer.key) ? drawn[layer.key] : [])});
+    }
+    renderLegend(cfg, drawn, on);
+    renderCounts(incidents);
+    renderList(incidents);
+    if (cfg.mode === "wall") { renderWallLists(drawn); }
+    renderWindowLabel(screen.view);
+    scheduleTimeline(big);
+    if (cfg.mode === "wall" && screen.lastFit === null && incidents.length) { fitToActivity(); }
+  }
+
+  /* The clustered set is re-indexed only when it must be; new incidents go to the `new` layer. */
+  function drawIncidents(layer, on, big) {
+    const set = window.dash_clientside.set_props;
+    if (!on) {
+      set(layer.id, {data: collection([])});
+      set(layer.id + "-new", {data: collection([])});
+      screen.baseStale = true;
+      return;
+    }
+    if (!big || screen.baseStale) {
+      screen.fresh = new Map();
+      screen.baseStale = false;
+      set(layer.id, {data: collection(screen.drawn.incidents)});
+      set(layer.id + "-new", {data: collection([])});
+      screen.mergedAt = Date.now();
+    } else {
+      set(layer.id + "-new", {data: collection([...screen.fresh.values()])});
+    }
+  }
+
+  function collection(features) { return {type: "FeatureCollection", features: features}; }
+
+  function rerender() { screen.dirty = true; screen.render(null, new Set()); }
+
+  /* Every MERGE_MS: new incidents join the clusters, relative windows move on, the grid catches up. */
+  function merge() {
+    if (screen.config && screen.byLayer) { rerender(); }
+  }
 
   function loadGeodata(layer) {
     screen.geodata[layer.key] = [];
@@ -126,7 +207,17 @@
 
   /* The density grid: the same cells and shades as dashboard/layers/density.py. */
   function grid(points, layer) {
-    const [dx, dy] = layer.cell;
+    let w0 = 180, e0 = -180, s0 = 90, n0 = -90;
+    for (const f of points) {
+      if (f.geometry.type !== "Point") { continue; }
+      const [lon, lat] = f.geometry.coordinates;
+      if (lon < w0) { w0 = lon; } if (lon > e0) { e0 = lon; }
+      if (lat < s0) { s0 = lat; } if (lat > n0) { n0 = lat; }
+    }
+    let k = 1;
+    while ((e0 - w0) / (layer.cell[0] * k) > layer.max_cells ||
+           (n0 - s0) / (layer.cell[1] * k) > layer.max_cells) { k *= 2; }
+    const [dx, dy] = [layer.cell[0] * k, layer.cell[1] * k];
     const counts = new Map();
     for (const f of points) {
       if (f.geometry.type !== "Point") { continue; }
@@ -193,9 +284,15 @@
     return node;
   }
 
+  function rank(f) {
+    if (!screen.ranks) {
+      screen.ranks = Object.fromEntries(Object.keys(screen.config.style.severities).map((k, i) => [k, i]));
+    }
+    const r = screen.ranks[f.properties.severity];
+    return r === undefined ? 99 : r;
+  }
+
   function bySeverityThenTime(a, b) {
-    const order = screen.config.style.severities;
-    const rank = (f) => Object.keys(order).indexOf(f.properties.severity);
     return (rank(a) - rank(b)) || (b.properties.time || "").localeCompare(a.properties.time || "");
   }
 
@@ -204,7 +301,7 @@
     if (!list) { return; }
     const open = incidents.filter((f) => f.properties.status !== "closed");
     // partial sort: only the top LIST_LENGTH are shown
-    const top = open.length > 5000 ? topOf(open, LIST_LENGTH) : open.sort(bySeverityThenTime);
+    const top = open.length > 1000 ? topOf(open, LIST_LENGTH) : open.sort(bySeverityThenTime);
     list.replaceChildren(...top.slice(0, LIST_LENGTH).map(listItem));
   }
 
@@ -212,8 +309,9 @@
     const best = [];
     for (const f of items) {
       if (best.length < n || bySeverityThenTime(f, best[best.length - 1]) < 0) {
-        best.push(f);
-        best.sort(bySeverityThenTime);
+        let i = best.length;  // insertion into the sorted few
+        while (i > 0 && bySeverityThenTime(f, best[i - 1]) < 0) { i--; }
+        best.splice(i, 0, f);
         if (best.length > n) { best.pop(); }
       }
     }
@@ -265,9 +363,10 @@
 
   // ------------------------------------------------------------ timeline
 
-  function scheduleTimeline() {
+  function scheduleTimeline(big) {
     if (screen.timelineTimer) { return; }
-    const wait = Math.max(0, screen.timelineAt + TIMELINE_EVERY_MS - Date.now());
+    const every = big ? TIMELINE_BIG_EVERY_MS : TIMELINE_EVERY_MS;
+    const wait = Math.max(0, screen.timelineAt + every - Date.now());
     screen.timelineTimer = setTimeout(() => {
       screen.timelineTimer = null;
       screen.timelineAt = Date.now();
@@ -410,6 +509,7 @@
       setInterval(fitToActivity, cfg.fit_seconds * 1000);
     }
     setInterval(() => renderLegend(cfg, screen.drawn, new Set(screen.view.layers)), 1000);
+    setInterval(merge, MERGE_MS);
   }
 
   function onClick(event) {

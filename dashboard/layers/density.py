@@ -23,6 +23,7 @@ from dashboard.store import Store
 js = Namespace("sitroom", "map")
 
 CELL = (0.004, 0.002)  # degrees (lon, lat): about 220 m square at Helsinki's latitude
+MAX_CELLS = 64  # per axis
 SHADES = ("#b2ebf2", "#4dd0e1", "#00acc1", "#00838f")  # few -> many; no severity hue
 
 
@@ -54,18 +55,33 @@ class Density(Layer):
                           data={"type": "FeatureCollection", "features": []})
 
     def client(self) -> dict[str, Any]:
-        return {**super().client(), "cell": list(CELL), "shades": len(SHADES)}
+        return {**super().client(), "cell": list(CELL), "max_cells": MAX_CELLS,
+                "shades": len(SHADES)}
+
+
+def cell_size(coordinates: list[list[float]]) -> tuple[float, float]:
+    """CELL, doubled until the points span at most MAX_CELLS cells each way (a wide spread of
+    incidents gives a coarser grid, never tens of thousands of cells)."""
+    if not coordinates:
+        return CELL
+    lons = [c[0] for c in coordinates]
+    lats = [c[1] for c in coordinates]
+    k = 1
+    while ((max(lons) - min(lons)) / (CELL[0] * k) > MAX_CELLS
+           or (max(lats) - min(lats)) / (CELL[1] * k) > MAX_CELLS):
+        k *= 2
+    return CELL[0] * k, CELL[1] * k
 
 
 def grid(coordinates: list[list[float]]) -> list[dict[str, Any]]:
     """One square feature per occupied cell, with its count and shade (0..3 of the max)."""
-    counts = Counter((math.floor(lon / CELL[0]), math.floor(lat / CELL[1]))
-                     for lon, lat in coordinates)
+    dx, dy = cell_size(coordinates)
+    counts = Counter((math.floor(lon / dx), math.floor(lat / dy)) for lon, lat in coordinates)
     top = max(counts.values(), default=1)
     out = []
     for (i, j), count in sorted(counts.items()):
-        west, south = i * CELL[0], j * CELL[1]
-        east, north = west + CELL[0], south + CELL[1]
+        west, south = i * dx, j * dy
+        east, north = west + dx, south + dy
         out.append({"type": "Feature", "id": f"cell:{i}:{j}",
                     "geometry": {"type": "Polygon", "coordinates": [[
                         [west, south], [east, south], [east, north], [west, north],

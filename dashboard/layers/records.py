@@ -72,11 +72,18 @@ class Incidents(RecordLayer):
                                                 text="12")]
 
     def component(self, theme: str) -> Any:
-        return dl.GeoJSON(id=self.component_id, pointToLayer=js("incidentMarker"),
-                          clusterToLayer=js("clusterMarker"), onEachFeature=js("tooltip"),
-                          cluster=True, zoomToBoundsOnClick=True, spiderfyOnMaxZoom=True,
-                          superClusterOptions={"radius": 60, "maxZoom": 17},
-                          pane="markerPane", hideout=self.hideout(), data=_empty())
+        """The clustered set, and beside it the incidents that arrived since it was indexed
+        (drawn individually and marked new until the browser merges them in)."""
+        return dl.LayerGroup([
+            dl.GeoJSON(id=self.component_id, pointToLayer=js("incidentMarker"),
+                       clusterToLayer=js("clusterMarker"), onEachFeature=js("tooltip"),
+                       cluster=True, zoomToBoundsOnClick=True, spiderfyOnMaxZoom=True,
+                       superClusterOptions={"radius": 60, "maxZoom": 17},
+                       pane="markerPane", hideout=self.hideout(), data=_empty()),
+            dl.GeoJSON(id=f"{self.component_id}-new", pointToLayer=js("incidentMarker"),
+                       onEachFeature=js("tooltip"), pane="markerPane",
+                       hideout={**self.hideout(), "fresh": True}, data=_empty()),
+        ])
 
 
 class Alerts(RecordLayer):

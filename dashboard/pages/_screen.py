@@ -62,11 +62,12 @@ def screen(mode: str, query: dict[str, Any]) -> html.Div:
                      children=[map_(theme), *([legend(view)] if mode == "tablet" else [])]),
             side(mode, view),
         ]),
-        html.Section(id="drawer-timeline", className="screen-timeline drawer", children=[
-            dcc.Graph(id="cop-timeline", config={"displaylogo": False, "displayModeBar": False,
-                                                 "responsive": True},
-                      figure={"data": [], "layout": {}}, style={"height": "100%"}),
-        ]),
+        # (not on the wall: the map gets the room, and the wall does not load plotly.js)
+        *([] if mode == "wall" else [html.Section(
+            id="drawer-timeline", className="screen-timeline drawer", children=[
+                dcc.Graph(id="cop-timeline", figure={"data": [], "layout": {}},
+                          config={"displaylogo": False, "displayModeBar": False,
+                                  "responsive": True}, style={"height": "100%"})])]),
         *([tablet_bar()] if mode == "tablet" else []),
     ])
 
@@ -203,3 +204,6 @@ dash.clientside_callback(ClientsideFunction("screen", "timelineSpan"),
 dash.clientside_callback(ClientsideFunction("screen", "mapClick"),
                          Output("cop-selected", "data"),
                          Input("layer-incidents", "clickData"), prevent_initial_call=True)
+dash.clientside_callback(ClientsideFunction("screen", "mapClick"),
+                         Output("cop-selected", "data", allow_duplicate=True),
+                         Input("layer-incidents-new", "clickData"), prevent_initial_call=True)
