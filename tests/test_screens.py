@@ -55,6 +55,12 @@ def test_desk_filters_layers_legend_details_and_timeline(browser, room):  # noqa
     assert desk.titles() == VISIBLE_TO_POLICE_AMBER
     assert desk.legend()["incidents"] == {"severe": "1", "moderate": "1", "minor": "2"}
 
+    # The category filter offers what the picture holds.
+    desk.page.locator("#filter-categories").click()
+    offered = desk.page.locator(".dash-dropdown-content .dash-dropdown-options").inner_text()
+    assert set(offered.split()) == {"cbrn", "flood", "security", "transport"}
+    desk.page.keyboard.press("Escape")
+
     # The time window: the last hour leaves out what happened three hours ago.
     desk.page.get_by_label("Last hour").check()
     desk.wait_drawn(3)

@@ -89,6 +89,7 @@
     screen.dirty = false;
     const touched = full ? rebuild(cfg) : update(cfg, changed);
     draw(cfg, touched, full);
+    growOptions(full ? screen.features.keys() : changed);
     screen.rendered += 1;
     screen.renderMs = performance.now() - started;
   };
@@ -185,6 +186,33 @@
       screen.mergedAt = Date.now();
     } else {
       set(layer.id + "-new", {data: collection([...screen.fresh.values()])});
+    }
+  }
+
+  /* The category, agency and status filters offer what the live picture holds (and what the
+   * URL asked for), growing as new values arrive. */
+  function growOptions(ids) {
+    if (!document.getElementById("filter-categories")) { return; }
+    const known = screen.options || (screen.options = {categories: new Set(), agencies: new Set(),
+                                                       statuses: new Set()});
+    if (!screen.optionKinds) {  // only kinds of the layers that filter by it
+      screen.optionKinds = Object.fromEntries(Object.keys(known).map((name) => [name, new Set(
+        screen.config.layers.filter((l) => l.filters.includes(name)).flatMap((l) => l.kinds))]));
+    }
+    const grown = new Set();
+    for (const id of ids) {
+      const f = screen.features.get(id);
+      if (!f) { continue; }
+      for (const name of Object.keys(known)) {
+        if (!screen.optionKinds[name].has(f.properties.kind)) { continue; }
+        const value = f.properties[PROPERTY[name]];
+        if (value && !known[name].has(value)) { known[name].add(value); grown.add(name); }
+      }
+    }
+    for (const name of grown) {
+      const values = [...new Set([...known[name], ...screen.view[name]])].sort();
+      window.dash_clientside.set_props("filter-" + name,
+        {options: values.map((v) => ({label: v, value: v}))});
     }
   }
 
