@@ -30,6 +30,10 @@ def create_app(settings: Settings, store: Store) -> dash.Dash:
         response = flask.send_from_directory(GEODATA, name, max_age=24 * 3600)
         return response
 
+    from dashboard.layers.api import layers_api  # (it reads the store through this module)
+
+    server.register_blueprint(layers_api)
+
     @server.get("/healthz")
     def healthz() -> dict[str, object]:
         return {"status": "ok", "last_seq": store.last_seq()}
