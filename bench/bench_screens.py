@@ -108,7 +108,8 @@ def measure(base_url: str, n: int, layers: str) -> dict[str, float]:
         http_bytes = {"total": 0}
         ws_frames: list[int] = []
         cdp.on("Network.loadingFinished",
-               lambda e: http_bytes.__setitem__("total", http_bytes["total"] + e["encodedDataLength"]))
+               lambda e: http_bytes.__setitem__("total",
+                                                 http_bytes["total"] + e["encodedDataLength"]))
         cdp.on("Network.webSocketFrameReceived",
                lambda e: ws_frames.append(len(e["response"]["payloadData"].encode())))
         started = time.perf_counter()
@@ -120,7 +121,8 @@ def measure(base_url: str, n: int, layers: str) -> dict[str, float]:
         drawn_at = page.evaluate("performance.now()")
         wall_clock = time.perf_counter() - started
         paint = page.evaluate(
-            "Object.fromEntries(performance.getEntriesByType('paint').map(e => [e.name, e.startTime]))")
+            "Object.fromEntries(performance.getEntriesByType('paint')"
+            ".map(e => [e.name, e.startTime]))")
         markers = page.evaluate(
             "document.querySelectorAll('#cop-map .cluster-icon, #cop-map .incident-icon').length")
         first_render_ms = page.evaluate("window.sitroom.screen.renderMs")

@@ -205,7 +205,8 @@ def test_wall_is_a_legible_kiosk_that_recovers_by_itself(browser, room):  # noqa
     wall.wait_drawn(visible)
     assert wall.evaluate(
         "[...document.querySelectorAll('input, select, button, a')]"
-        ".filter(n => n.getBoundingClientRect().width > 0 && !n.closest('.leaflet-control-attribution')).length") == 0
+        ".filter(n => n.getBoundingClientRect().width > 0"
+        " && !n.closest('.leaflet-control-attribution')).length") == 0
     legend = wall.legend()
     assert set(legend) == {"density", "infrastructure", "incidents"}  # no alert, so no alert key
     assert sum(int(n) for n in legend["incidents"].values() if n) == visible

@@ -45,9 +45,10 @@ def ids(records) -> set[str]:
     return {r.source_id for r in records}
 
 
-def found(store, viewer: Viewer, q: Query = Query()) -> set[str]:
+def found(store, viewer: Viewer, q: Query | None = None) -> set[str]:
     """The source ids q finds, after checking that the map's read (features) finds the same
     records, each shaped as feature() shapes it, in the same order when q has a limit."""
+    q = q or Query()
     records = store.query(viewer, q)
     seq, texts = store.features(viewer, q)
     assert seq == store.last_seq()
@@ -320,7 +321,7 @@ def test_time_window_and_attributes(store):
     store.write_many([
         incident("early", time=T0, category="fire", severity="severe"),
         incident("late", time=T0 + timedelta(hours=2), category="flood", severity="minor",
-                 agency="rescue"),
+                 agency="rescue", marking=Marking.AMBER),
         incident("later", time=T0 + timedelta(hours=5), category="fire", status="closed"),
     ], actor="t")
     window = Query(start=T0 + timedelta(hours=1), end=T0 + timedelta(hours=5))
@@ -331,6 +332,8 @@ def test_time_window_and_attributes(store):
     assert found(store, ALL, Query(agencies=["rescue"])) == {"late"}
     assert found(store, ALL, Query(statuses=["closed"])) == {"later"}
     assert found(store, ALL, Query(kinds=[Kind.ALERT])) == set()
+    assert found(store, ALL, Query(markings=["TLP:GREEN"])) == {"early", "later"}
+    assert found(store, ALL, Query(markings=[Marking.RED, "amber"])) == {"late"}
 
 
 def test_limit_returns_the_newest(store):

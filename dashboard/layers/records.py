@@ -1,7 +1,6 @@
 """Layers of COP records (incidents, CAP alert areas, units, annotations), read from the store.
 
-They build on `Store.query(viewer, Query(...))` and `features.feature()`, so they move to the
-store's column-level feature reader when it lands, without changing what they return.
+They read `Store.features`: each entity's feature as the store keeps it, no record built.
 """
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import dash_leaflet as dl
+import orjson
 from dash_extensions.javascript import Namespace
 
 from dashboard.layers import style
@@ -23,7 +23,6 @@ from dashboard.layers.base import (
     Layer,
     LegendEntry,
 )
-from dashboard.layers.features import feature
 from dashboard.layers.view import View
 from dashboard.model import Viewer
 from dashboard.store import Store
@@ -45,10 +44,10 @@ class RecordLayer(Layer):
             categories=view.categories if CATEGORY in self.filters else (),
             severities=view.severities if SEVERITY in self.filters else (),
             agencies=view.agencies if AGENCY in self.filters else (),
-            statuses=view.statuses if STATUS in self.filters else ())
-        markings = set(view.markings) if MARKING in self.filters else set()
-        return [feature(r) for r in store.iter_query(viewer, query)
-                if r.geometry is not None and (not markings or r.marking.label in markings)]
+            statuses=view.statuses if STATUS in self.filters else (),
+            markings=view.markings if MARKING in self.filters else ())
+        drawn = (orjson.loads(text) for text in store.features(viewer, query)[1])
+        return [f for f in drawn if f["geometry"] is not None]
 
     def hideout(self) -> dict[str, Any]:
         return style.client_style()

@@ -37,7 +37,7 @@ def screen(mode: str, query: dict[str, Any]) -> html.Div:
         viewer = PUBLIC
     view = view_from_query(query)
     theme = "dark-map" if mode == "wall" else "light-map"
-    config = {"mode": mode, "view": view.client(), "layers": [l.client() for l in LAYERS],
+    config = {"mode": mode, "view": view.client(), "layers": [layer.client() for layer in LAYERS],
               "style": style.client_style(), "windows": list(WINDOW_LABELS),
               "rotate_seconds": ROTATE_SECONDS, "fit_seconds": FIT_SECONDS,
               "city_bounds": CITY_BOUNDS}
@@ -89,7 +89,8 @@ def header(mode: str, viewer: Viewer) -> html.Header:
 
 
 def map_(theme: str) -> dl.Map:
-    centre = [(CITY_BOUNDS[0][0] + CITY_BOUNDS[1][0]) / 2, (CITY_BOUNDS[0][1] + CITY_BOUNDS[1][1]) / 2]
+    (south, west), (north, east) = CITY_BOUNDS
+    centre = [(south + north) / 2, (west + east) / 2]
     # (a centre too: dash-leaflet's viewport tracking reads it and fails without one)
     return dl.Map(id="cop-map", bounds=CITY_BOUNDS, center=centre, zoom=15, className="cop-map",
                   preferCanvas=True,

@@ -85,6 +85,7 @@ class Query:
     severities: Sequence[str] = ()
     agencies: Sequence[str] = ()
     statuses: Sequence[str] = ()
+    markings: Sequence[Marking | str] = ()
     as_of: datetime | int | None = None
     limit: int | None = None
 
@@ -709,6 +710,8 @@ def _attribute_filters(table, q: Query) -> list:
                            ("status", q.statuses)):
         if values:
             clauses.append(table.c[column].in_([str(v) for v in values]))
+    if q.markings:
+        clauses.append(table.c.marking.in_([int(Marking.parse(m)) for m in q.markings]))
     if q.start is not None:
         clauses.append(table.c.time >= q.start)
     if q.end is not None:
