@@ -280,6 +280,7 @@ def test_records_without_geometry_are_found_by_everything_but_space(store):
     store.write(Alert(source="cap", source_id="geocode-only", marking="CLEAR", agency="nws",
                       time=T0), actor="t")
     assert found(store, ALL) == {"geocode-only"}
+    assert found(store, ALL, Query(located=True)) == set()
     assert store.query(ALL, Query(bbox=(-180, -90, 180, 90))) == []
 
 

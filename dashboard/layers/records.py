@@ -45,9 +45,8 @@ class RecordLayer(Layer):
             severities=view.severities if SEVERITY in self.filters else (),
             agencies=view.agencies if AGENCY in self.filters else (),
             statuses=view.statuses if STATUS in self.filters else (),
-            markings=view.markings if MARKING in self.filters else ())
-        drawn = (orjson.loads(text) for text in store.features(viewer, query)[1])
-        return [f for f in drawn if f["geometry"] is not None]
+            markings=view.markings if MARKING in self.filters else (), located=True)
+        return [orjson.loads(text) for text in store.features(viewer, query)[1]]
 
     def hideout(self) -> dict[str, Any]:
         return style.client_style()

@@ -86,6 +86,7 @@ class Query:
     agencies: Sequence[str] = ()
     statuses: Sequence[str] = ()
     markings: Sequence[Marking | str] = ()
+    located: bool = False  # only records with a geometry (what a map can draw)
     as_of: datetime | int | None = None
     limit: int | None = None
 
@@ -710,6 +711,8 @@ def _attribute_filters(table, q: Query) -> list:
                            ("status", q.statuses)):
         if values:
             clauses.append(table.c[column].in_([str(v) for v in values]))
+    if q.located:
+        clauses.append(table.c.minx.isnot(None))
     if q.markings:
         clauses.append(table.c.marking.in_([int(Marking.parse(m)) for m in q.markings]))
     if q.start is not None:
