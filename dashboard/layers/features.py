@@ -7,7 +7,7 @@ live deltas make it from the event's payload, and both give the same feature.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -62,7 +62,3 @@ def feature_json(record: Record, geometry_json: str | None) -> str:
     return orjson.dumps(feature_from_payload(record.id, {**_payload_of(record),
                                                          "geometry": geometry})).decode()
 
-
-def feature_collection(records: Iterable[Record]) -> dict[str, Any]:
-    return {"type": "FeatureCollection",
-            "features": [feature(r) for r in records if r.geometry is not None]}
