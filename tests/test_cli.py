@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from dashboard.store import open_store
+from dashboard.store import migrate, open_store
 from dashboard.store.schema import events
 
 DATA = Path(__file__).parent / "data" / "geojson"
@@ -43,9 +43,10 @@ def test_help_lists_the_commands(tmp_path):
 
 def test_db_upgrade_then_current(tmp_path):
     first = run("db", "upgrade", cwd=tmp_path)
-    assert first.returncode == 0 and "schema upgraded from empty to 0002" in first.stdout
-    assert "schema already at 0002" in run("db", "upgrade", cwd=tmp_path).stdout
-    assert run("db", "current", cwd=tmp_path).stdout.strip() == "database: 0002; code: 0002"
+    head = migrate.head_revision()
+    assert first.returncode == 0 and f"schema upgraded from empty to {head}" in first.stdout
+    assert f"schema already at {head}" in run("db", "upgrade", cwd=tmp_path).stdout
+    assert run("db", "current", cwd=tmp_path).stdout.strip() == f"database: {head}; code: {head}"
 
 
 def test_ingest_summary_and_idempotency(tmp_path):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import orjson
 
 from dashboard.feeds.base import FeedDefaults, FeedFormatError, Parsed
 from dashboard.feeds.cap import parse_cap
@@ -78,7 +79,7 @@ def _xml_format(head: bytes) -> str:
 
 def _json_format(data: bytes) -> str:
     try:
-        document = json.loads(data.decode("utf-8-sig"))
+        document = orjson.loads(data.decode("utf-8-sig"))
     except (ValueError, UnicodeDecodeError):
         return "geojson"  # the GeoJSON adapter says precisely what is wrong
     if not isinstance(document, dict):

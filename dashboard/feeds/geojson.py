@@ -13,6 +13,8 @@ import json
 import re
 from typing import Any
 
+import orjson
+
 from dashboard.feeds.base import (
     FeedDefaults,
     FeedFormatError,
@@ -41,6 +43,10 @@ def load_json(data: bytes) -> Any:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FeedFormatError(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+    try:  # orjson (several times faster; refuses NaN too), the standard parser for the reason
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except ValueError as exc:
