@@ -64,6 +64,19 @@ def test_every_screen_gets_what_it_may_see_in_order_and_nothing_else(server):
         screen.disconnect()
 
 
+def test_a_large_non_ascii_batch_reaches_every_screen_intact(server):
+    # Frames above 1 KB are encoded once and shared by every screen (transport.py); orjson
+    # writes UTF-8 as is: each screen must still decode exactly what was written.
+    screens = [Screen(server.url, "police", "TLP:RED").connect() for _ in range(4)]
+    assert all(s.wait_for(lambda s: s.cursor is not None) for s in screens)
+    title = ("Räjähdys – 火災 – пожар " * 40).strip()  # the batch is well over 1 KB
+    written = post_report(server.url, 24.91, 60.18, title=title).json()
+    for screen in screens:
+        assert screen.wait_for(lambda s: written["id"] in s.features), screen.errors
+        assert screen.features[written["id"]]["properties"]["title"] == title
+        screen.disconnect()
+
+
 def test_a_screen_back_from_a_disconnect_gets_exactly_what_it_missed(server):
     screen = Screen(server.url, "police", "TLP:RED").connect()
     assert screen.wait_for(lambda s: s.cursor is not None)
