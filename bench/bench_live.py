@@ -560,7 +560,8 @@ def cpu_between(before: dict[str, float | None], after: dict[str, float | None])
 def measure(processes: Processes, system: System, clients: int, rate: float,
             args: argparse.Namespace) -> Point:
     """One point: connect the screens, run the source, measure the window, tear down."""
-    say(f"{system.name}: {clients} screens, {rate:,.0f} events/s")
+    # The log's length so far: Sitroom's writes cost more as it grows (see the store's dedup).
+    say(f"{system.name}: {clients} screens, {rate:,.0f} events/s, log at {system.last_seq():,}")
     wait_idle(system)
     settle(args.settle)
     lagged_before = system.lagged()

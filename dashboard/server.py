@@ -18,6 +18,7 @@ from dashboard.api import api
 from dashboard.app import create_app
 from dashboard.live.hub import Hub, HubConfig
 from dashboard.live.notify import RedisNotifier
+from dashboard.live.transport import share_encoded_frames, socketio_options
 from dashboard.settings import Settings
 from dashboard.store import Store
 
@@ -37,9 +38,9 @@ def build(settings: Settings, store: Store, *, async_mode: str = "gevent") -> Se
     server = app.server
     server.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     server.register_blueprint(api)
-    socketio = SocketIO(server, async_mode=async_mode, cors_allowed_origins=[],
-                        ping_interval=10, ping_timeout=10,
-                        max_http_buffer_size=settings.max_body_bytes)
+    socketio = SocketIO(server, **socketio_options(settings.max_body_bytes, async_mode))
+    if async_mode == "gevent":
+        share_encoded_frames()
     hub = Hub(socketio, store, HubConfig(tick=settings.live_tick, poll=settings.live_poll,
                                          lag_seconds=settings.live_lag_seconds))
 

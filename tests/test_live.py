@@ -64,6 +64,19 @@ def test_every_screen_gets_what_it_may_see_in_order_and_nothing_else(server):
         screen.disconnect()
 
 
+def test_a_large_non_ascii_batch_reaches_every_screen_intact(server):
+    # Frames above 1 KB are encoded once and shared by every screen (transport.py); orjson
+    # writes UTF-8 as is: each screen must still decode exactly what was written.
+    screens = [Screen(server.url, "police", "TLP:RED").connect() for _ in range(4)]
+    assert all(s.wait_for(lambda s: s.cursor is not None) for s in screens)
+    title = ("Räjähdys – 火災 – пожар " * 40).strip()  # the batch is well over 1 KB
+    written = post_report(server.url, 24.91, 60.18, title=title).json()
+    for screen in screens:
+        assert screen.wait_for(lambda s: written["id"] in s.features), screen.errors
+        assert screen.features[written["id"]]["properties"]["title"] == title
+        screen.disconnect()
+
+
 def test_a_screen_back_from_a_disconnect_gets_exactly_what_it_missed(server):
     screen = Screen(server.url, "police", "TLP:RED").connect()
     assert screen.wait_for(lambda s: s.cursor is not None)
@@ -287,6 +300,25 @@ def test_the_demo_is_alive_within_30_seconds(tmp_path):
         screen.disconnect()
     finally:
         demo.stop()
+
+
+def test_an_idle_hub_sends_a_lone_event_at_once_not_after_a_tick(tmp_path):
+    # A 2 s tick: a lone event held back until "the next tick" would take well over a second.
+    # Polls (every 0.2 s here) find nothing; they must not count as flushes that start a tick.
+    hub = ServeProcess(tmp_path, env={"SITROOM_LIVE_TICK": "2",
+                                      "SITROOM_LIVE_POLL": "0.2"}).wait_ready()
+    try:
+        screen = Screen(hub.url, "police", "TLP:AMBER").connect()
+        assert screen.wait_for(lambda s: s.cursor is not None)
+        for i in range(2):
+            time.sleep(2.2)  # idle for longer than a tick, through several empty polls
+            t0 = time.monotonic()
+            seq = post_report(hub.url, 24.94, 60.17, title=f"lone {i}").json()["seq"]
+            assert screen.wait_for(lambda s, q=seq: s.cursor >= q, timeout=5)
+            assert time.monotonic() - t0 < 1.0, f"lone event {i} waited for the tick"
+        screen.disconnect()
+    finally:
+        hub.stop()
 
 
 def test_a_cursor_from_the_future_gets_a_snapshot(server):

@@ -1,8 +1,9 @@
 """The baseline for bench_live.py: the least a coalescing Socket.IO push server can do.
 
-Same stack and shape as Sitroom's live hub (Flask-SocketIO under gevent, namespace /cop, one
-flusher greenlet, a tick of 0.025 s, a flush at once when idle, one `batch` message per tick to
-one room) but no store, no log reads and no filtering: a generator greenlet makes the events
+Same stack and shape as Sitroom's live hub (Flask-SocketIO under gevent, configured by the same
+dashboard.live.transport.socketio_options; acks handled outside Flask, as the hub does;
+namespace /cop, one flusher greenlet, a tick of 0.025 s, a flush at once when idle, one `batch`
+message per tick to one room) but no store, no log reads and no filtering: a generator greenlet makes the events
 itself, each stamped with its generation time. What Sitroom costs beyond this is the price of
 its store and its per-room logic.
 
@@ -23,17 +24,23 @@ monkey.patch_all()  # first, before anything imports socket or threading
 
 import argparse  # noqa: E402
 import logging  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import flask  # noqa: E402
 from flask_socketio import SocketIO  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from dashboard.live.transport import share_encoded_frames, socketio_options  # noqa: E402
+
 NAMESPACE = "/cop"
 ROOM = "everyone"
 STEP_SECONDS = 0.010  # the generator adds what is due every 10 ms, as the bench's writer does
+MAX_BODY_BYTES = 1_048_576  # Sitroom's default max_body_bytes
 ENTITY_POOL = 2000  # ids cycled round-robin, as the bench's writer does
 MARKINGS = (("TLP:GREEN", "rescue"), ("TLP:AMBER", "health"), ("TLP:AMBER+STRICT", "police"),
             ("TLP:RED", "police"))
@@ -86,10 +93,13 @@ class Coalescer:
             self.flush()
 
     def flush(self) -> None:
-        """One `batch` message to the room with everything since the last one."""
-        self._last_flush = time.monotonic()
+        """One `batch` message to the room with everything since the last one.
+
+        Only a flush that sends starts a tick, as in the hub.
+        """
         if not self.pending:
             return
+        self._last_flush = time.monotonic()
         deltas, self.pending = list(self.pending.values()), {}
         message = {"from": self.sent, "to": self.seq, "d": deltas}
         self.sent = self.seq
@@ -122,8 +132,10 @@ def generate(coalescer: Coalescer, rate: float, start_ms: int, end_ms: int,
 def build(tick: float) -> tuple[flask.Flask, SocketIO]:
     """The Flask app with its Socket.IO server, configured as Sitroom's (dashboard/server.py)."""
     app = flask.Flask(__name__)
-    socketio = SocketIO(app, async_mode="gevent", cors_allowed_origins=[], ping_interval=10,
-                        ping_timeout=10)
+    # The same transport as the hub (serialiser, handler mode): only the store and the
+    # per-room logic differ.
+    socketio = SocketIO(app, **socketio_options(MAX_BODY_BYTES))
+    share_encoded_frames()
     coalescer = Coalescer(socketio, tick)
 
     @socketio.on("connect", namespace=NAMESPACE)
@@ -140,9 +152,10 @@ def build(tick: float) -> tuple[flask.Flask, SocketIO]:
     def disconnect(*_reason: Any) -> None:
         coalescer.clients.discard(flask.request.sid)
 
-    @socketio.on("ack", namespace=NAMESPACE)
-    def ack(_data: Any = None) -> dict[str, bool]:
+    def ack(_sid: str, _data: Any = None) -> dict[str, bool]:
         return {"ok": True}
+
+    socketio.server.on("ack", ack, namespace=NAMESPACE)  # outside Flask, as the hub's acks
 
     @app.get("/healthz")
     def healthz() -> str:

@@ -1,7 +1,8 @@
 """From committed events to what each room of viewers is sent: coalesced, filtered deltas.
 
 Pure functions: the hub calls them on each flush and on each catch-up, and tests call them
-directly. A delta is {"s": seq, "ts": commit time in ms, "op": "upsert" | "remove", "id": ...,
+directly. The delta dicts a Change builds are shared between the rooms that get it: treat
+them as read-only. A delta is {"s": seq, "ts": commit time in ms, "op": "upsert" | "remove", "id": ...,
 "f": map feature (upserts only)}.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from dashboard.layers.features import feature_from_payload
 from dashboard.model import Action, Event, Kind, Marking, Viewer
@@ -24,6 +26,19 @@ class Change:
     latest: Event
     prior_marking: Marking | None
     prior_agency: str | None
+
+    # Built once per flush and shared by every room that is sent it: the map feature is the
+    # costly part, and rooms differ only in which changes they get, not in their contents.
+    @cached_property
+    def upsert(self) -> dict:
+        event = self.latest
+        return {"s": event.seq, "ts": _ms(event), "op": "upsert", "id": event.entity_id,
+                "f": feature_from_payload(event.entity_id, event.payload)}
+
+    @cached_property
+    def removal(self) -> dict:
+        event = self.latest
+        return {"s": event.seq, "ts": _ms(event), "op": "remove", "id": event.entity_id}
 
 
 def coalesce(events: Iterable[Event]) -> list[Change]:
@@ -44,12 +59,10 @@ def deltas_for(viewer: Viewer, changes: Iterable[Change]) -> list[dict]:
         event = change.latest
         visible_now = viewer.can_see(event.marking, event.agency)
         if visible_now and event.action is not Action.REMOVED:
-            out.append({"s": event.seq, "ts": _ms(event), "op": "upsert", "id": event.entity_id,
-                        "f": feature_from_payload(event.entity_id, event.payload)})
+            out.append(change.upsert)
         elif visible_now or (change.prior_marking is not None and viewer.can_see(
                 change.prior_marking, change.prior_agency or "")):
-            out.append({"s": event.seq, "ts": _ms(event), "op": "remove",
-                        "id": event.entity_id})
+            out.append(change.removal)
     return out
 
 
