@@ -395,15 +395,15 @@ def test_events_after_pages_in_order(store):
         store.events_after(ALL, 0, limit=0)
 
 
-def test_snapshot_gives_records_and_the_seq_they_are_current_at(store):
+def test_features_come_with_the_seq_they_are_current_at(store):
     store.write_many([incident("a"), incident("b", marking=Marking.RED, agency="customs")],
                      actor="t")
-    seq, records = store.snapshot(ALL)
-    assert seq == 2 and ids(records) == {"a"}
+    seq, texts = store.features(ALL)
+    assert seq == 2 and [json.loads(t)["id"] for t in texts] == [incident("a").id]
     store.write(incident("c"), actor="t")
-    assert store.snapshot(ALL)[0] == 3
+    assert store.features(ALL)[0] == 3
     with pytest.raises(StoreError):
-        store.snapshot(ALL, Query(as_of=1))
+        store.features(ALL, Query(as_of=1))
 
 
 def test_log_after_is_the_unfiltered_log_for_the_hub(store):

@@ -28,15 +28,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import flask
+import orjson
 from flask_socketio import SocketIO
 from socketio.exceptions import ConnectionRefusedError as Refused
 
 from dashboard.access import AccessError, viewer_from_claims
-from dashboard.layers.features import feature
 from dashboard.live.deltas import coalesce, deltas_for, is_urgent
 from dashboard.live.metrics import HubMetrics
 from dashboard.model import Event, Viewer
-from dashboard.store import Store
+from dashboard.store import Query, Store
 
 log = logging.getLogger(__name__)
 
@@ -265,15 +265,17 @@ class Hub:
         self._send_snapshot(client)
 
     def _send_snapshot(self, client: Client) -> None:
-        seq, records = self.store.snapshot(client.viewer)
-        features = [feature(r) for r in records if r.geometry is not None]
+        """The screen's whole picture, in pages: features as the store keeps them (JSON text,
+        embedded in the frame as it is), so no record or dict is built per feature."""
+        seq, texts = self.store.features(client.viewer, Query(located=True))
         size = self.config.page_size
-        pages = max(1, -(-len(features) // size))
+        pages = max(1, -(-len(texts) // size))
         for page in range(pages):
             self.socketio.emit("snapshot", {
                 "seq": seq, "page": page, "pages": pages,
-                "features": features[page * size:(page + 1) * size],
+                "features": [orjson.Fragment(t) for t in texts[page * size:(page + 1) * size]],
             }, to=client.sid, namespace=NAMESPACE)
+            self.socketio.sleep(0)  # let other screens' greenlets run between pages
         client.sent = max(client.sent, seq)
 
     # ------------------------------------------------------------ slow screens

@@ -357,17 +357,6 @@ class Store:
         with self.engine.connect() as conn:
             yield from self._select(conn, viewer, q)
 
-    def snapshot(self, viewer: Viewer, q: Query = Query()) -> tuple[int, list[Record]]:
-        """The current records matching q and the seq they are current at, read in one view.
-
-        A client that loads this and then applies the events after that seq misses nothing.
-        """
-        if q.as_of is not None:
-            raise StoreError("a snapshot is of the current state: use query() with as_of")
-        with self._consistent_read() as conn:
-            seq = conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one()
-            return seq, list(self._select(conn, viewer, q))
-
     def features(self, viewer: Viewer, q: Query = Query()) -> tuple[int, list[str]]:
         """Map features (JSON text, dashboard.layers.features) matching q that the viewer may
         see, and the seq they are current at: what maps and snapshots draw.
