@@ -318,9 +318,13 @@ class Store:
         """
         if not pairs:
             return {}
+        wanted = self.backend.pairs(pairs)
         rows = conn.execute(
             select(events.c.entity_id, events.c.version, events.c.seq, events.c.action)
-            .where(self.backend.pairs_in(events.c.entity_id, events.c.version, pairs))
+            .select_from(wanted)
+            .join(events, and_(events.c.entity_id == wanted.c.a,
+                               events.c.version == wanted.c.b,
+                               events.c.version.isnot(None)))  # the index's own condition
         )
         return {(r.entity_id, r.version): WriteResult(r.seq, r.entity_id, Action(r.action))
                 for r in rows}
