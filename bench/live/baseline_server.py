@@ -3,9 +3,9 @@
 Same stack and shape as Sitroom's live hub (Flask-SocketIO under gevent, configured by the same
 dashboard.live.transport.socketio_options; acks handled outside Flask, as the hub does;
 namespace /cop, one flusher greenlet, a tick of 0.025 s, a flush at once when idle, one `batch`
-message per tick to one room) but no store, no log reads and no filtering: a generator greenlet makes the events
-itself, each stamped with its generation time. What Sitroom costs beyond this is the price of
-its store and its per-room logic.
+message per tick to one room) but no store, no log reads and no filtering: a generator
+greenlet makes the events itself, each stamped with its generation time. What Sitroom costs
+beyond this is the price of its store and its per-room logic.
 
     python bench/live/baseline_server.py --port PORT [--tick 0.025]
 

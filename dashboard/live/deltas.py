@@ -2,8 +2,8 @@
 
 Pure functions: the hub calls them on each flush and on each catch-up, and tests call them
 directly. The delta dicts a Change builds are shared between the rooms that get it: treat
-them as read-only. A delta is {"s": seq, "ts": commit time in ms, "op": "upsert" | "remove", "id": ...,
-"f": map feature (upserts only)}.
+them as read-only. A delta is {"s": seq, "ts": commit time in ms, "op": "upsert" | "remove",
+"id": ..., "f": map feature (upserts only)}.
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ Why these options (profiles of `sitroom serve` at 500 screens, bench/bench_live.
 
 from __future__ import annotations
 
-from socket import error as SocketError
 from typing import Any
 
 import orjson
@@ -73,8 +72,7 @@ def share_encoded_frames() -> None:
     screen's writer) the frame is reused. Idempotent; gevent-websocket 0.10 (unchanged since
     2017) is the one patched.
     """
-    from geventwebsocket.websocket import (MSG_SOCKET_DEAD, Header, WebSocket,
-                                           WebSocketError)
+    from geventwebsocket.websocket import MSG_SOCKET_DEAD, Header, WebSocket, WebSocketError
 
     if getattr(WebSocket.send_frame, "shares_frames", False):
         return
@@ -96,7 +94,7 @@ def share_encoded_frames() -> None:
             recent[id(message)] = (message, frame)
         try:
             self.raw_write(frame)
-        except SocketError:
+        except OSError:
             raise WebSocketError(MSG_SOCKET_DEAD) from None
 
     send_frame.shares_frames = True  # type: ignore[attr-defined]
