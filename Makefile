@@ -17,6 +17,7 @@ bench:  ## run the benchmarks (prints figures; not part of the tests)
 	$(VENV)/bin/python bench/bench_store.py
 	$(VENV)/bin/python bench/bench_live.py
 	$(VENV)/bin/python bench/bench_feeds.py
+	$(VENV)/bin/python bench/bench_screens.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis
