@@ -590,8 +590,9 @@
 
   // ------------------------------------------------------------ helpers
 
-  function clock(iso) {
-    return iso ? new Date(iso).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"}) : "";
+  function clock(iso) {  // the room's local time on a 24-hour clock, as operations logs use
+    const options = {hour: "2-digit", minute: "2-digit", hourCycle: "h23"};
+    return iso ? new Date(iso).toLocaleTimeString([], options) : "";
   }
 
   function shortTime(iso) { return new Date(iso).toISOString().slice(5, 16).replace("T", " "); }
