@@ -166,7 +166,20 @@
     if (cfg.mode === "wall") { renderWallLists(drawn); }
     renderWindowLabel(screen.view);
     scheduleTimeline(big);
-    if (cfg.mode === "wall" && screen.lastFit === null && incidents.length) { fitToActivity(); }
+    if (cfg.mode === "wall" && incidents.length && !insideFit(incidents)) { fitToActivity(); }
+  }
+
+  /* Whether every incident lies inside the wall's last fit (new activity elsewhere re-fits at
+   * once; otherwise the wall re-fits on its own cadence, so a busy room does not see it jump). */
+  function insideFit(incidents) {
+    const fit = screen.lastFit && JSON.parse(screen.lastFit);
+    if (!fit) { return false; }
+    const [[s, w], [n, e]] = fit;
+    return incidents.every((f) => {
+      if (f.geometry.type !== "Point") { return true; }
+      const [lon, lat] = f.geometry.coordinates;
+      return lat >= s && lat <= n && lon >= w && lon <= e;
+    });
   }
 
   /* The clustered set is re-indexed only when it must be; new incidents go to the `new` layer. */
@@ -578,8 +591,10 @@
         const [lon, lat] = f.geometry.coordinates;
         s = Math.min(s, lat); n = Math.max(n, lat); w = Math.min(w, lon); e = Math.max(e, lon);
       }
-      const pad = 0.002;
-      bounds = [[s - pad, w - pad * 2], [n + pad, e + pad * 2]];
+      // a margin, and never closer than about 1.5 km across: the wall shows a neighbourhood
+      const padLat = Math.max(0.002, (0.014 - (n - s)) / 2);
+      const padLon = Math.max(0.004, (0.028 - (e - w)) / 2);
+      bounds = [[s - padLat, w - padLon], [n + padLat, e + padLon]];
     }
     const key = JSON.stringify(bounds);
     if (key === screen.lastFit) { return; }
