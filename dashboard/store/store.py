@@ -19,6 +19,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
+import orjson
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
@@ -661,12 +662,14 @@ def _record_from_payload(payload: dict[str, Any], geom: BaseGeometry | None) -> 
 
 
 def _event(row: Row) -> Event:
+    """An event as the log holds it: every value was validated when it was written, so it is
+    constructed without validating again (the hub reads thousands a second)."""
     prior = None if row.prior_marking is None else Marking(row.prior_marking)
-    return Event(seq=row.seq, time=row.time, actor=row.actor, action=Action(row.action),
-                 entity_kind=Kind(row.entity_kind), entity_id=row.entity_id,
-                 marking=Marking(row.marking), agency=row.agency, prior_marking=prior,
-                 prior_agency=row.prior_agency, source=row.source,
-                 source_id=row.source_id, version=row.version, payload=row.payload)
+    return Event.model_construct(
+        seq=row.seq, time=row.time, actor=row.actor, action=Action(row.action),
+        entity_kind=Kind(row.entity_kind), entity_id=row.entity_id, marking=Marking(row.marking),
+        agency=row.agency, prior_marking=prior, prior_agency=row.prior_agency, source=row.source,
+        source_id=row.source_id, version=row.version, payload=row.payload)
 
 
 def _geometry_to_test(q: Query, boxes: list[BBox] | None):
@@ -753,5 +756,9 @@ def _spatial_filter(q: Query) -> tuple[list[BBox] | None, Callable[[BaseGeometry
 
 
 def open_store(url: str, **engine_options: Any) -> Store:
-    """A Store on a database URL (sqlite:///path or postgresql+psycopg://...)."""
+    """A Store on a database URL (sqlite:///path or postgresql+psycopg://...).
+
+    JSON columns are read with orjson: payloads and extras are read on every log and map read.
+    """
+    engine_options.setdefault("json_deserializer", orjson.loads)
     return Store(create_engine(url, **engine_options))
