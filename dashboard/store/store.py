@@ -319,24 +319,14 @@ class Store:
         """
         if not pairs:
             return {}
-        wanted = self.backend.pairs(pairs)
-        rows = conn.execute(
-            select(events.c.entity_id, events.c.version, events.c.seq, events.c.action)
-            .select_from(wanted)
-            .join(events, and_(events.c.entity_id == wanted.c.a,
-                               events.c.version == wanted.c.b,
-                               events.c.version.isnot(None)))  # the index's own condition
-        )
+        rows = self.backend.seen_versions(conn, pairs)
         return {(r.entity_id, r.version): WriteResult(r.seq, r.entity_id, Action(r.action))
                 for r in rows}
 
     def _current(self, conn: Connection, ids: list[str]) -> dict[str, _Current]:
         if not ids:
             return {}
-        rows = conn.execute(
-            select(entities.c.entity_id, entities.c.kind, entities.c.marking, entities.c.agency)
-            .where(self.backend.values_in(entities.c.entity_id, ids))
-        )
+        rows = self.backend.current_states(conn, ids)
         return {r.entity_id: _Current(r.kind, r.marking, r.agency) for r in rows}
 
     # ---------------------------------------------------------------- reading
