@@ -540,8 +540,8 @@ class _WriteTransaction:
 
     Every write goes through the same connection, kept open for the store's life: SQLite
     drops a connection's page cache whenever another connection has written, so writes spread
-    over a pool re-read their indexes from the file each time (at a million rows, two thirds
-    of the insert time went to pread/pwrite). One writer keeps its cache warm.
+    over a pool re-read their indexes from the file each time (at a million rows, a third of
+    the insert time went to reading pages back). One writer keeps its cache warm.
     """
 
     def __init__(self, store: Store) -> None:
