@@ -10,8 +10,8 @@ of them are in the wall's window) into a fresh SQLite store, starts `sitroom ser
 DevTools protocol: first contentful paint, the time until the incidents are drawn on the map
 (clustered) and the density grid is built, bytes received for the first load (HTTP and socket),
 and for one pushed report the bytes of its delta and the time from its arrival to the screen
-being redrawn. It also times the hub's snapshot path (store.snapshot -> features) on its own,
-since a new screen waits for it. Figures go to stdout, progress to stderr.
+being redrawn. It also times the hub's snapshot path (Store.features, wrapped as the frames
+embed them) on its own, since a new screen waits for it. Figures go to stdout, progress to stderr.
 """
 
 from __future__ import annotations
@@ -170,8 +170,8 @@ def main() -> None:
     n = f"{args.incidents // 1000}k"
     ok = lambda good: "yes" if good else "NO"  # noqa: E731
     print_table([
-        ("sqlite", f"hub snapshot path: store.snapshot, {n} rows", f"{read:.2f} s", "", ""),
-        ("sqlite", f"hub snapshot path: + features, {n}", f"{total:.2f} s", "", ""),
+        ("sqlite", f"hub snapshot path: Store.features, {n} rows", f"{read:.2f} s", "", ""),
+        ("sqlite", f"hub snapshot path: + wrapped for frames, {n}", f"{total:.2f} s", "", ""),
         ("wall", "first contentful paint", f"{m['fcp']:.2f} s", f"< {FIRST_PAINT_TARGET_S} s",
          ok(m["fcp"] < FIRST_PAINT_TARGET_S)),
         ("wall", f"until the {n} incidents are drawn (clustered)", f"{m['drawn']:.2f} s",
