@@ -196,3 +196,32 @@ def circle_polygon(lon: float, lat: float, radius_m: float, segments: int = 64) 
         ring.append((math.degrees(l2), math.degrees(p2)))
     ring.append(ring[0])
     return shapely.Polygon(ring)
+
+
+def split_at_antimeridian(polygon: shapely.Polygon) -> shapely.Polygon | shapely.MultiPolygon:
+    """A lon/lat ring that crosses 180°, as its parts on either side (RFC 7946 section 3.1.9).
+
+    The ring may jump across (179.5 then -179.5, as CAP polygons near Fiji are written) or run
+    past ±180 (a circle drawn around a point near it). Each step is taken the short way round,
+    so an area is never read as the rest of the world; a ring that stays within [-180, 180]
+    comes back unchanged. Holes are not expected (CAP and circles have none) and are refused.
+    """
+    if polygon.interiors:
+        raise GeometryError("a polygon with holes cannot be split at the antimeridian")
+    ring = list(polygon.exterior.coords)
+    steps = [ring[0]]
+    for lon, lat in ring[1:]:
+        previous = steps[-1][0]
+        lon += 360.0 * round((previous - lon) / 360.0)  # within 180° of the previous point
+        steps.append((lon, lat))
+    unwrapped = shapely.Polygon(steps)
+    west, _, east, _ = unwrapped.bounds
+    if west >= -180.0 and east <= 180.0:
+        return polygon
+    polygons: list[shapely.Polygon] = []
+    for shift in (-360.0, 0.0, 360.0):  # the world copies west of, on and east of [-180, 180]
+        part = unwrapped.intersection(shapely.box(-180.0 - shift, -90.0, 180.0 - shift, 90.0))
+        moved = shapely.transform(part, lambda xy, s=shift: xy + (s, 0.0))
+        polygons += [p for p in shapely.get_parts(moved)
+                     if isinstance(p, shapely.Polygon) and p.area > 0]
+    return polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(polygons)

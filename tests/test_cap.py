@@ -344,6 +344,29 @@ def test_unusable_polygons_are_refused(polygon, reason):
     assert reason in message
 
 
+def test_a_polygon_across_the_antimeridian_is_split_not_refused():
+    # Written as a Pacific warning is: from 179.5 east straight on to -179.5 (Fiji, Tonga).
+    fiji = "-17,179.5 -17,-179.5 -16,-179.5 -16,179.5 -17,179.5"
+    data = edited("thunderstorm_polygon_geocode.xml",
+                  (THUNDERSTORM_POLYGON, f"<polygon>{fiji}</polygon>"))
+    area = only_alert(parse_cap(data, DEFAULTS)).geometry
+    assert area.geom_type == "MultiPolygon" and len(area.geoms) == 2
+    assert sorted(round(p.bounds[0], 1) for p in area.geoms) == [-180.0, 179.5]
+    assert area.area == pytest.approx(1.0)  # one square degree, not the rest of the world
+
+
+def test_a_circle_across_the_antimeridian_is_split_not_refused():
+    data = edited("earthquake_circle_iso8859-1.xml",
+                  ("<circle>12.747,-88.783 0.0</circle>", "<circle>-17,179.9 50</circle>"))
+    circle = only_alert(parse_cap(data, DEFAULTS)).geometry
+    assert circle.geom_type == "MultiPolygon"
+    west, _, east, _ = circle.bounds
+    assert (west, east) == (-180.0, 180.0)
+    edge = [haversine_m(179.9, -17, lon, lat) for part in circle.geoms
+            for lon, lat in part.exterior.coords if abs(lon) != 180]
+    assert all(abs(d - 50_000) < 1 for d in edge)
+
+
 @pytest.mark.parametrize("circle, reason", [
     ("12.747,-88.783", "circle '12.747,-88.783' is not 'lat,lon radius'"),
     ("12.747,-88.783 -5", "the radius must be a non-negative number of km"),

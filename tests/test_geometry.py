@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 import shapely
 
-from dashboard.geometry import GeometryError, bbox_parts, circle_bbox, distance_m, haversine_m
+from dashboard.geometry import (
+    GeometryError,
+    bbox_parts,
+    circle_bbox,
+    distance_m,
+    haversine_m,
+    split_at_antimeridian,
+)
 
 
 def test_haversine_known_distance():
@@ -42,3 +49,20 @@ def test_distance_to_areas_and_lines():
         haversine_m(24.95, 60.05, 25.0, 60.05), rel=1e-3)
     line = shapely.LineString([(25.0, 59.0), (25.0, 61.0)])
     assert distance_m(25.01, 60.0, line) == pytest.approx(555, rel=0.01)
+
+
+def test_a_ring_within_the_world_is_not_split():
+    square = shapely.box(24, 60, 25, 61)
+    assert split_at_antimeridian(square) is square
+
+
+@pytest.mark.parametrize("ring", [
+    [(179.5, -17), (-179.5, -17), (-179.5, -16), (179.5, -16)],  # jumps across
+    [(179.5, -17), (180.5, -17), (180.5, -16), (179.5, -16)],  # runs past 180
+    [(-180.5, -17), (-179.5, -17), (-179.5, -16), (-180.5, -16)],  # runs past -180
+])
+def test_a_ring_across_the_antimeridian_is_split_into_its_two_sides(ring):
+    split = split_at_antimeridian(shapely.Polygon(ring + ring[:1]))
+    assert split.geom_type == "MultiPolygon" and split.is_valid
+    assert split.bounds == (-180.0, -17.0, 180.0, -16.0)
+    assert split.area == pytest.approx(1.0)

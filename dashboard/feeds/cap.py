@@ -35,7 +35,7 @@ from dashboard.feeds.base import (
     validation_reason,
 )
 from dashboard.feeds.xml import parse_xml, schema_problems
-from dashboard.geometry import check_geometry, circle_polygon
+from dashboard.geometry import check_geometry, circle_polygon, split_at_antimeridian
 from dashboard.model import Alert, AlertArea, AlertInfo, Kind, Marking, Severity, entity_id
 
 CAP12 = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -315,7 +315,7 @@ def _area(cap: _Cap, element: Element) -> AlertArea:
                      geometry=_union(shapes))
 
 
-def _polygon(text: str) -> shapely.Polygon:
+def _polygon(text: str) -> BaseGeometry:
     """A CAP polygon, 'lat,lon' pairs that close on the first, as a checked lon/lat polygon."""
     pairs = text.split()
     points = [_point(pair) for pair in pairs]
@@ -323,7 +323,7 @@ def _polygon(text: str) -> shapely.Polygon:
         raise ValueError(f"polygon has {len(points)} point(s); a closed polygon needs at least 4")
     if points[0] != points[-1]:
         raise ValueError(f"polygon is not closed: it starts at {pairs[0]} and ends at {pairs[-1]}")
-    polygon = shapely.Polygon(points)
+    polygon = split_at_antimeridian(shapely.Polygon(points))
     check_geometry(polygon)
     return polygon
 
@@ -344,7 +344,7 @@ def _circle(text: str) -> BaseGeometry:
     check_geometry(point)
     if radius_km == 0:
         return point
-    circle = circle_polygon(point.x, point.y, radius_km * 1000)
+    circle = split_at_antimeridian(circle_polygon(point.x, point.y, radius_km * 1000))
     check_geometry(circle)
     return circle
 
