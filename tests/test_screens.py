@@ -89,8 +89,7 @@ def test_desk_filters_layers_legend_details_and_timeline(browser, room):  # noqa
     desk.page.locator("#cop-layers").get_by_label("Incidents", exact=True).check()
     desk.page.locator("#cop-layers").get_by_label("Density of incidents").check()
     desk.wait_drawn(1)
-    desk.wait_drawn(1, key="density")  # one cell: the legend is drawn in the same pass
-    assert sum(int(n) for n in desk.legend()["density"].values()) == 1
+    assert sum(int(n) for n in desk.wait_legend("density").values()) == 1  # one cell
 
     # Click on the map: details with marking banner, sources and history; timeline marks it.
     desk.page.click("#cop-map .incident-icon.severity-severe")

@@ -62,6 +62,13 @@ class ScreenPage:
     def legend(self) -> dict[str, dict[str, str]]:
         return self.page.evaluate(LEGEND_JS)
 
+    def wait_legend(self, key: str) -> dict[str, str]:
+        """Until the legend shows the layer's section (a layer switched on draws on the next
+        render), then its entries."""
+        self.page.wait_for_function(f"() => ({LEGEND_JS})()[{key!r}] !== undefined",
+                                    timeout=5_000)
+        return self.legend()[key]
+
     def outside_requests(self) -> list[str]:
         return [u for u in self.requests
                 if not u.startswith((self.base_url, "data:", "blob:"))]
