@@ -9,7 +9,7 @@ times in a row or has not worked for five intervals. A failing feed keeps its da
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 
 from dashboard.model import utcnow
@@ -21,12 +21,9 @@ RED_AFTER_FAILURES = 3
 RED_AFTER_INTERVALS = 5
 
 
-COUNTERS = ("created", "updated", "duplicate", "refused", "removed", "warnings")
-
-
-@dataclass
-class PollOutcome:
-    """What one poll did."""
+@dataclass(kw_only=True)
+class Counts:
+    """Items of a feed by what became of them: one poll's, or a feed's running totals."""
 
     created: int = 0
     updated: int = 0
@@ -34,18 +31,27 @@ class PollOutcome:
     refused: int = 0
     removed: int = 0
     warnings: int = 0
+
+    def add_counts(self, other: Counts) -> None:
+        for counter in fields(Counts):
+            setattr(self, counter.name, getattr(self, counter.name) + getattr(other, counter.name))
+
+
+@dataclass
+class PollOutcome(Counts):
+    """What one poll did."""
+
     not_modified: bool = False
     reasons: list[str] = field(default_factory=list)  # refused items and warnings, for display
 
     def add(self, other: PollOutcome, prefix: str = "") -> None:
         """Count another part of the same poll in (a watched folder's files)."""
-        for name in COUNTERS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.add_counts(other)
         self.reasons.extend(prefix + reason for reason in other.reasons)
 
 
 @dataclass
-class FeedHealth:
+class FeedHealth(Counts):
     name: str
     type: str
     interval: float
@@ -55,12 +61,6 @@ class FeedHealth:
     last_error: str | None = None
     last_error_at: str | None = None
     consecutive_failures: int = 0
-    created: int = 0
-    updated: int = 0
-    duplicate: int = 0
-    refused: int = 0
-    removed: int = 0
-    warnings: int = 0
     recent_problems: list[str] = field(default_factory=list)
     history: list[list] = field(default_factory=list)  # [poll time, items written]
 
@@ -71,8 +71,7 @@ class FeedHealth:
                      self.consecutive_failures)
         self.consecutive_failures = 0
         self.last_poll = self.last_success = now.isoformat()
-        for name in COUNTERS:
-            setattr(self, name, getattr(self, name) + getattr(outcome, name))
+        self.add_counts(outcome)
         if outcome.reasons:
             self.recent_problems = outcome.reasons[:10]
         self._remember(now, outcome.created + outcome.updated)
