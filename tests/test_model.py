@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import math
+import uuid
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from dashboard.model import Incident, Marking, Unit, Viewer, parse_record
+from dashboard.model import (
+    ENTITY_NAMESPACE,
+    Incident,
+    Marking,
+    Unit,
+    Viewer,
+    entity_id,
+    parse_record,
+)
 
 
 @pytest.mark.parametrize("text, marking", [
@@ -71,6 +82,12 @@ def test_entity_id_is_stable_and_depends_on_origin_only():
     c = Incident(source="s", source_id="2", marking="GREEN", agency="p")
     assert a.id == b.id != c.id
     assert a.id == "eacc594a-6139-5094-bd01-95916275d052"  # pinned: ids must never drift
+
+
+@given(st.sampled_from(["incident", "unit", "alert"]), st.text(), st.text())
+def test_entity_id_is_the_uuid5_of_its_origin(kind, source, source_id):
+    expected = uuid.uuid5(ENTITY_NAMESPACE, f"{kind}\x1f{source}\x1f{source_id}")
+    assert entity_id(kind, source, source_id) == str(expected)
 
 
 def test_parse_record_picks_the_kind():
