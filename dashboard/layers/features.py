@@ -1,7 +1,7 @@
 """Records as the compact GeoJSON the map draws: only what styling, tooltips and lists need.
 
 One shape, made in one place, from a record's JSON form (`feature_from_payload`): the store
-keeps each entity's feature as text beside its state (`feature_json`, written with the record),
+keeps each entity's feature as text beside its state (made from the payload it writes),
 live deltas make it from the event's payload, and both give the same feature.
 """
 
@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-
-import orjson
 
 from dashboard.geometry import to_geojson
 from dashboard.model import Record
@@ -54,11 +52,3 @@ def feature(record: Record) -> dict[str, Any]:
     """A map feature from a Record."""
     return feature_from_payload(record.id, {**_payload_of(record),
                                             "geometry": to_geojson(record.geometry)})
-
-
-def feature_json(record: Record, geometry_json: str | None) -> str:
-    """A record's map feature as JSON text, its geometry given as GeoJSON text (or None)."""
-    geometry = None if geometry_json is None else orjson.Fragment(geometry_json)
-    return orjson.dumps(feature_from_payload(record.id, {**_payload_of(record),
-                                                         "geometry": geometry})).decode()
-

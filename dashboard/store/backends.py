@@ -18,6 +18,8 @@ import shapely
 from sqlalchemy import (
     JSON,
     Engine,
+    Integer,
+    and_,
     event,
     func,
     or_,
@@ -28,12 +30,15 @@ from sqlalchemy.engine import Connection, Row, make_url
 from sqlalchemy.sql.elements import ColumnElement
 
 from dashboard.geometry import BBox
+from dashboard.store.cells import covering
 from dashboard.store.schema import UTCDateTime, entities
 
 WRITER_LOCK_ID = 0x5172_0001  # PostgreSQL advisory lock serialising writers (seq = commit order)
 COPY_FROM_ROWS = 50  # PostgreSQL: batches this big go through COPY
 MMAP_BYTES = 1 << 32  # SQLite: address space to map the file into (not memory used)
 WRITER_CACHE_KIB = 512 * 1024  # SQLite: the writer's page cache, at most
+PAGE_BYTES = 16384  # SQLite: page size of new files
+WAL_CHECKPOINT_PAGES = 4096  # SQLite: WAL pages (64 MB) before the writer checkpoints
 
 
 class Backend:
@@ -66,10 +71,15 @@ class Backend:
         self._run(conn, sql, adapters, columns, rows)
 
     def update_many(self, conn: Connection, table, rows: list[dict[str, Any]], key: str) -> None:
-        """Update rows (all with the same keys) matched by the `key` column, as insert_many."""
-        columns = tuple(c for c in rows[0] if c != key) + (key,)
-        sql, adapters = self._statement(table, columns, key)
-        self._run(conn, sql, adapters, columns, rows)
+        """Update rows matched by the `key` column, as insert_many; one statement for each set
+        of columns the rows have."""
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            groups.setdefault(tuple(row), []).append(row)
+        for names, group in groups.items():
+            columns = tuple(c for c in names if c != key) + (key,)
+            sql, adapters = self._statement(table, columns, key)
+            self._run(conn, sql, adapters, columns, group)
 
     @staticmethod
     def _run(conn: Connection, sql: str, adapters, columns, rows) -> None:
@@ -115,7 +125,7 @@ class Backend:
         raise NotImplementedError
 
     def current_states(self, conn: Connection, ids: list[str]) -> list[Row]:
-        """(entity_id, kind, marking, agency) of the current entities among ids."""
+        """(entity_id, kind, marking, agency, rid) of the current entities among ids."""
         raise NotImplementedError
 
 
@@ -135,6 +145,8 @@ class SQLiteBackend(Backend):
             # IMMEDIATE (take the write lock up front) instead of failing on upgrade.
             dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
+            # Only a new file takes it (before WAL): its rows of about 1 KB, several per page.
+            cursor.execute(f"PRAGMA page_size={PAGE_BYTES}")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
@@ -152,7 +164,11 @@ class SQLiteBackend(Backend):
     def prepare_writer(self, conn: Connection) -> None:
         # The writer's cache survives its own commits: room for the indexes it keeps updating.
         # (On the driver's connection: a statement through SQLAlchemy would begin a transaction.)
-        conn.connection.driver_connection.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+        driver = conn.connection.driver_connection
+        driver.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+        # Index pages touched by every transaction are copied into the file once per
+        # checkpoint: fewer, larger checkpoints copy each of them fewer times.
+        driver.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
 
     def begin_write(self, conn: Connection) -> None:
         # The "begin" listener above issues BEGIN IMMEDIATE for connections marked as writers.
@@ -173,19 +189,32 @@ class SQLiteBackend(Backend):
         return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
     def index_filter(self, table, boxes: list[BBox], seq: int | None = None) -> ColumnElement:
+        """Current entities: the row-id ranges covering each box (rows are keyed by place, see
+        store.cells), or, for geometries bigger than a point, the R*Tree, which holds only
+        those; rows of the ranges outside the box are dropped by their bounds. Versions: their
+        R*Tree, which holds every located version with the seqs it was current between.
+        """
         if table is entities:
-            key, rtree, extra = "rid", "entities_rtree", ""
-        else:
-            key, rtree, extra = "vid", "versions_rtree", " AND from_seq <= :seq AND to_seq >= :seq"
-        clauses = []
-        for i, (west, south, east, north) in enumerate(boxes):
-            sub = text(
-                f"SELECT {key} FROM {rtree} WHERE minx <= :e{i} AND maxx >= :w{i} "
-                f"AND miny <= :n{i} AND maxy >= :s{i}{extra}"
-            ).bindparams(**{f"w{i}": west, f"s{i}": south, f"e{i}": east, f"n{i}": north},
-                         **({"seq": seq} if seq is not None else {}))
-            clauses.append(table.c[key].in_(sub.columns(**{key: table.c[key].type})))
-        return or_(*clauses)
+            c = table.c
+            runs = [c.rid.between(low, high) for box in boxes for low, high in covering(box)]
+            extents = [c.rid.in_(self._rtree_ids("rid", "entities_rtree", i, box))
+                       for i, box in enumerate(boxes)]
+            meets = [and_(c.minx <= e, c.maxx >= w, c.miny <= n, c.maxy >= s)
+                     for (w, s, e, n) in boxes]
+            return and_(or_(*runs, *extents), or_(*meets))
+        return or_(*[table.c.vid.in_(self._rtree_ids("vid", "versions_rtree", i, box, seq))
+                     for i, box in enumerate(boxes)])
+
+    @staticmethod
+    def _rtree_ids(key: str, rtree: str, i: int, box: BBox, seq: int | None = None):
+        west, south, east, north = box
+        extra = "" if seq is None else " AND from_seq <= :seq AND to_seq >= :seq"
+        sub = text(
+            f"SELECT {key} FROM {rtree} WHERE minx <= :e{i} AND maxx >= :w{i} "
+            f"AND miny <= :n{i} AND maxy >= :s{i}{extra}"
+        ).bindparams(**{f"w{i}": west, f"s{i}": south, f"e{i}": east, f"n{i}": north},
+                     **({"seq": seq} if seq is not None else {}))
+        return sub.columns(**{key: Integer()})
 
     def seen_versions(self, conn: Connection, pairs: list[tuple[str, str]]) -> list[Row]:
         """A join, not `(id, version) IN (...)`: SQLite plans that IN as a scan of the whole log,
@@ -200,7 +229,7 @@ class SQLiteBackend(Backend):
 
     def current_states(self, conn: Connection, ids: list[str]) -> list[Row]:
         return conn.exec_driver_sql(
-            f"SELECT entity_id, kind, marking, agency FROM entities "
+            f"SELECT entity_id, kind, marking, agency, rid FROM entities "
             f"WHERE entity_id IN ({', '.join(['?'] * len(ids))})", tuple(ids)).all()
 
 
@@ -257,7 +286,7 @@ class PostGISBackend(Backend):
 
     def current_states(self, conn: Connection, ids: list[str]) -> list[Row]:
         return conn.exec_driver_sql(
-            "SELECT entity_id, kind, marking, agency FROM entities WHERE entity_id = ANY(%s)",
+            "SELECT entity_id, kind, marking, agency, rid FROM entities WHERE entity_id = ANY(%s)",
             (ids,)).all()
 
     def index_filter(self, table, boxes: list[BBox], seq: int | None = None) -> ColumnElement:

@@ -141,8 +141,10 @@ def _state_columns() -> list[Column]:
 
 entities = Table(
     "entities", metadata,
+    # Set by the store from where the entity is (dashboard.store.cells): rows of a
+    # neighbourhood are stored together.
     Column("rid", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
-           autoincrement=True),
+           autoincrement=False),
     *_state_columns(),
     Column("source", String(200), nullable=False),
     Column("source_id", String(500), nullable=False),

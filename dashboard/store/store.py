@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -39,7 +40,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql import Subquery
 
 from dashboard.geometry import BBox, bbox_parts, check_geometry, circle_bbox, distance_m
-from dashboard.layers.features import feature_json
+from dashboard.layers.features import feature_from_payload
 from dashboard.model import (
     RECORD_TYPES,
     TRUSTED,
@@ -53,6 +54,7 @@ from dashboard.model import (
     utcnow,
 )
 from dashboard.store.backends import Backend, backend_for
+from dashboard.store.cells import cell_of_row, cells_of, row_id
 from dashboard.store.schema import (
     STATE_COLUMNS,
     entities,
@@ -109,6 +111,7 @@ class _Current:
     kind: str
     marking: int
     agency: str
+    rid: int
 
 
 @dataclass
@@ -220,7 +223,8 @@ class Store:
         wkbs = self.backend.encode_geometries(geoms)
         bounds = shapely.bounds(geoms).tolist()
         geojson = shapely.to_geojson(geoms)
-        for (record, key), wkb, box, shape in zip(items, wkbs, bounds, geojson):
+        cells = cells_of(bounds)
+        for (record, key), wkb, box, shape, cell in zip(items, wkbs, bounds, geojson, cells):
             eid = record.id
             if key and key in replayed:
                 batch.results.append(replace(replayed[key], duplicate=True))
@@ -230,9 +234,10 @@ class Store:
                 continue
             seq += 1
             earlier = pending.get(eid)  # written before in this batch, not yet in the tables
-            prior = (_Current(earlier["kind"], earlier["marking"], earlier["agency"])
-                     if earlier else current.get(eid))
+            prior = (_Current(earlier["kind"], earlier["marking"], earlier["agency"],
+                              earlier["rid"]) if earlier else current.get(eid))
             action = Action.UPDATED if prior else Action.CREATED
+            texts = _texts(record, eid, shape)
             batch.events.append({
                 "seq": seq, "time": now, "actor": actor, "action": action.value,
                 "entity_kind": record.kind.value, "entity_id": eid,
@@ -241,9 +246,12 @@ class Store:
                 "prior_agency": prior.agency if prior else None,
                 "source": record.source, "source_id": record.source_id,
                 "version": record.version, "idempotency_key": key,
-                "payload": _payload(record, shape),
+                "payload": texts.payload,
             })
-            row = _entity_row(record, eid, wkb, box, seq, shape)
+            # A row keeps its id while its cell stays the same, and moves with the entity.
+            rid = (prior.rid if prior and cell_of_row(prior.rid) == cell
+                   else row_id(cell, seq))
+            row = _entity_row(record, eid, rid, wkb, box, seq, texts)
             if earlier:  # changed twice in one batch: the earlier state becomes history
                 batch.history.append({**{c: earlier[c] for c in STATE_COLUMNS},
                                       "valid_from_seq": earlier["seq"], "valid_to_seq": seq})
@@ -260,6 +268,7 @@ class Store:
             if key:
                 replayed[key] = result
             batch.results.append(result)
+        batch.inserts.sort(key=itemgetter("rid"))  # neighbours written side by side
         return batch
 
     def _flush(self, conn: Connection, batch: _Batch) -> None:
@@ -327,7 +336,7 @@ class Store:
         if not ids:
             return {}
         rows = self.backend.current_states(conn, ids)
-        return {r.entity_id: _Current(r.kind, r.marking, r.agency) for r in rows}
+        return {r.entity_id: _Current(r.kind, r.marking, r.agency, r.rid) for r in rows}
 
     # ---------------------------------------------------------------- reading
 
@@ -583,28 +592,43 @@ ARCHIVE = text(
 )
 
 
-def _entity_row(record: Record, eid: str, wkb: bytes | None, bounds: list[float],
-                seq: int, geojson: str | None) -> dict[str, Any]:
+def _entity_row(record: Record, eid: str, rid: int, wkb: bytes | None, bounds: list[float],
+                seq: int, texts: _Texts) -> dict[str, Any]:
     """The entities row of a record (bounds are NaN when it has no geometry)."""
     if record.geometry is None:
         bounds = [None] * 4
     return {
-        "entity_id": eid, "kind": record.kind.value, "marking": int(record.marking),
+        "rid": rid, "entity_id": eid, "kind": record.kind.value, "marking": int(record.marking),
         "agency": record.agency, "category": record.category,
         "severity": record.severity.value, "status": record.status, "time": record.time,
         "expires": record.expires, "geom": wkb,
         "minx": bounds[0], "miny": bounds[1], "maxx": bounds[2], "maxy": bounds[3],
         "source": record.source, "source_id": record.source_id, "version": record.version,
-        "title": record.title, "seq": seq,
-        "extra": record.model_dump_json(exclude=Record.COLUMNS),
-        "feature": feature_json(record, geojson),
+        "title": record.title, "seq": seq, "extra": texts.extra, "feature": texts.feature,
     }
 
 
-def _payload(record: Record, geojson: str | None) -> str:
-    """A record's JSON for the log; shapely writes the geometry, much faster than via dicts."""
+@dataclass(frozen=True)
+class _Texts:
+    """A record's JSON texts as stored: its payload (the log), the fields without columns of
+    their own (`entities.extra`) and its map feature."""
+
+    payload: str
+    extra: str
+    feature: str
+
+
+def _texts(record: Record, eid: str, geojson: str | None) -> _Texts:
+    """Serialised once by pydantic (shapely writes the geometry, much faster than via dicts);
+    the other two are cut from that, the feature made from the payload exactly as live deltas
+    make it (dashboard.layers.features)."""
     head = record.model_dump_json(exclude={"geometry"})
-    return f'{head[:-1]},"geometry":{geojson or "null"}}}'
+    data = orjson.loads(head)
+    data["geometry"] = None if geojson is None else orjson.Fragment(geojson)
+    extra = {k: v for k, v in data.items() if k not in Record.COLUMNS}
+    return _Texts(payload=f'{head[:-1]},"geometry":{geojson or "null"}}}',
+                  extra=orjson.dumps(extra).decode(),
+                  feature=orjson.dumps(feature_from_payload(eid, data)).decode())
 
 
 def _ordered(stmt, order, q: Query, fetch: int):
