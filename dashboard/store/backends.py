@@ -45,6 +45,7 @@ class Backend:
     """The base names the hooks; each backend fills them in."""
 
     name = ""
+    on_error = ""  # conflict clause of the bulk statements
 
     def prepare(self, engine: Engine) -> None:
         """Set connection options once, when the engine is made."""
@@ -98,11 +99,11 @@ class Backend:
                 adapters.append((i, _json_text))
             placeholders.append(self.placeholder(name, column_type))
         if key is None:
-            sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
+            sql = (f"INSERT{self.on_error} INTO {table.name} ({', '.join(columns)}) "
                    f"VALUES ({', '.join(placeholders)})")
         else:
             sets = ", ".join(f"{c} = {p}" for c, p in zip(columns[:-1], placeholders))
-            sql = f"UPDATE {table.name} SET {sets} WHERE {key} = {placeholders[-1]}"
+            sql = f"UPDATE{self.on_error} {table.name} SET {sets} WHERE {key} = {placeholders[-1]}"
         return sql, adapters
 
     def placeholder(self, name: str, column_type) -> str:
@@ -133,6 +134,10 @@ class SQLiteBackend(Backend):
     """A single file, no server, no extension: WKB in BLOBs, SQLite's built-in R*Tree, WAL."""
 
     name = "sqlite"
+    # A failing bulk statement fails the whole write transaction, which is rolled back: no
+    # statement needs undoing on its own, so none needs a statement journal (a copy of every
+    # page each row's statement touches: at 16 KB pages, most of an insert's time).
+    on_error = " OR FAIL"
 
     def prepare(self, engine: Engine) -> None:
         database = make_url(str(engine.url)).database
@@ -150,6 +155,7 @@ class SQLiteBackend(Backend):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA temp_store=MEMORY")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA cache_size=-65536")
             # Readers' caches are dropped after every write; mapped pages are not copied.

@@ -378,10 +378,10 @@ class Store:
             stmt = self._narrowed(select(entities.c.feature, _geometry_to_test(q, boxes)),
                                   entities, viewer, q, boxes)
             if q.limit is None:
-                return seq, list(_feature_rows(conn.execute(stmt), exact, None))
+                return seq, list(_feature_rows(conn.execute(stmt).all(), exact, None))
             order = (entities.c.time.desc(), entities.c.entity_id)
             return seq, self._limited(conn, stmt, order, q, exact, lambda limited: list(
-                _feature_rows(conn.execute(limited), exact, q.limit)))
+                _feature_rows(conn.execute(limited).all(), exact, q.limit)))
 
     def _narrowed(self, stmt, table, viewer: Viewer, q: Query, boxes: list[BBox] | None,
                   seq: int | None = None):
