@@ -92,7 +92,7 @@ GeometryField = Annotated[
 ]
 
 
-def _aware(value: Any) -> Any:
+def aware(value: Any) -> Any:
     """Datetimes without a zone are taken as UTC; all are kept in UTC."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -101,7 +101,7 @@ def _aware(value: Any) -> Any:
     return value
 
 
-UTCDateTime = Annotated[datetime, BeforeValidator(_aware)]
+UTCDateTime = Annotated[datetime, BeforeValidator(aware)]
 
 
 def utcnow() -> datetime:
@@ -149,6 +149,9 @@ def _severity(value: Any) -> Any:
     return value.strip().lower() if isinstance(value, str) else value
 
 
+SeverityField = Annotated[Severity, BeforeValidator(_severity)]
+
+
 class Record(BaseModel):
     """What every record in the COP has. Subclasses add what their kind needs.
 
@@ -172,7 +175,7 @@ class Record(BaseModel):
     agency: str = Field(min_length=1, max_length=100)
     title: str = Field(default="", max_length=1000)
     category: str = Field(default="other", max_length=100)
-    severity: Annotated[Severity, BeforeValidator(_severity)] = Severity.UNKNOWN
+    severity: SeverityField = Severity.UNKNOWN
     status: str = Field(default="active", max_length=50)
     time: UTCDateTime = Field(default_factory=utcnow)
     expires: UTCDateTime | None = None
@@ -229,7 +232,7 @@ class AlertInfo(BaseModel):
     categories: list[str] = Field(default_factory=list)
     event: str = ""
     urgency: str = "Unknown"
-    severity: Annotated[Severity, BeforeValidator(_severity)] = Severity.UNKNOWN
+    severity: SeverityField = Severity.UNKNOWN
     certainty: str = "Unknown"
     headline: str = ""
     description: str = ""

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
+from dashboard.feeds.bulk import build_records
 from dashboard.geometry import GeometryError
 from dashboard.model import Kind, Marking, Record, parse_record
 
@@ -123,24 +124,55 @@ Fields = dict[str, Any]
 Build = Callable[[], "Fields | Removal"]
 
 
-def add_item(parsed: Parsed, index: int, item_id: str | None, build: Build,
-             label: str = "") -> None:
-    """Add one item's record (or removal) to `parsed`, or refuse it with the reason.
+class Item(NamedTuple):
+    """One item of a document, still to be built: where it is, its id, how to build it.
 
-    `build` returns the record's fields; anything it or the model rejects refuses this item
-    alone, so one bad item never costs the feed its other items. `label` prefixes the reason
+    `build` returns the record's fields (or a removal); `label` prefixes a refusal's reason
     (a CSV's "row 7").
     """
-    try:
-        result = build()
-        if isinstance(result, Removal):
-            parsed.removals.append(result)
+
+    index: int
+    item_id: str | None
+    build: Build
+    label: str = ""
+
+
+def add_items(parsed: Parsed, items: Iterable[Item]) -> None:
+    """Add each item's record (or removal) to `parsed`, or refuse it with the reason.
+
+    Anything an item's build or the model rejects refuses that item alone, so one bad item
+    never costs the feed its other items. Records are validated together (bulk.py: the model's
+    checks over the whole batch; the model itself for what those cannot vouch for), and
+    everything lands in item order.
+    """
+    built: list[tuple[Item, Fields | Removal | Refused]] = []
+    for item in items:
+        try:
+            built.append((item, item.build()))
+        except (ValueError, TypeError, GeometryError) as exc:
+            built.append((item, Refused(item.index, item.item_id,
+                                        _labelled(item.label, str(exc)))))
+    fields = [outcome for _, outcome in built if isinstance(outcome, dict)]
+    records = iter(zip(fields, build_records(fields)))
+    for item, outcome in built:
+        if isinstance(outcome, Removal):
+            parsed.removals.append(outcome)
+        elif isinstance(outcome, Refused):
+            parsed.refused.append(outcome)
         else:
-            parsed.records.append(parse_record(result))
+            _, record = next(records)
+            _add_record(parsed, item, outcome, record)
+
+
+def _add_record(parsed: Parsed, item: Item, fields: Fields, record: Record | None) -> None:
+    """The record bulk.py built, or the model's own validation of the fields."""
+    try:
+        parsed.records.append(record if record is not None else parse_record(fields))
     except ValidationError as exc:
-        parsed.refused.append(Refused(index, item_id, _labelled(label, validation_reason(exc))))
+        parsed.refused.append(Refused(item.index, item.item_id,
+                                      _labelled(item.label, validation_reason(exc))))
     except (ValueError, TypeError, GeometryError) as exc:
-        parsed.refused.append(Refused(index, item_id, _labelled(label, str(exc))))
+        parsed.refused.append(Refused(item.index, item.item_id, _labelled(item.label, str(exc))))
 
 
 def owned_fields(defaults: FeedDefaults, kind: Kind, source_id: str, version: str) -> Fields:

@@ -18,8 +18,9 @@ import orjson
 from dashboard.feeds.base import (
     FeedDefaults,
     FeedFormatError,
+    Item,
     Parsed,
-    add_item,
+    add_items,
     content_hash,
     parse_time,
 )
@@ -76,13 +77,17 @@ def features_of(document: Any) -> list[Any]:
 def parse_geojson(data: bytes, defaults: FeedDefaults) -> Parsed:
     """Parse a GeoJSON document; each unusable feature is refused with its reason."""
     parsed = Parsed()
-    for index, feature in enumerate(features_of(load_json(data))):
-        properties = feature.get("properties") if isinstance(feature, dict) else None
-        item_id = (_first(properties.get("id"), feature.get("id"))
-                   if isinstance(properties, dict) else None)
-        add_item(parsed, index, item_id,
-                 functools.partial(_feature_fields, feature, item_id, defaults))
+    add_items(parsed, (Item(index, item_id, functools.partial(_feature_fields, feature, item_id,
+                                                              defaults))
+                       for index, feature in enumerate(features_of(load_json(data)))
+                       for item_id in [_item_id(feature)]))
     return parsed
+
+
+def _item_id(feature: Any) -> str | None:
+    properties = feature.get("properties") if isinstance(feature, dict) else None
+    return (_first(properties.get("id"), feature.get("id"))
+            if isinstance(properties, dict) else None)
 
 
 def _feature_fields(feature: Any, item_id: str | None, defaults: FeedDefaults

@@ -19,10 +19,11 @@ from shapely.geometry.base import BaseGeometry
 from dashboard.feeds.base import (
     FeedDefaults,
     Fields,
+    Item,
     Parsed,
     Refused,
     Removal,
-    add_item,
+    add_items,
     content_hash,
     owned_fields,
     parse_time,
@@ -66,9 +67,9 @@ def parse_eonet(data: bytes, defaults: FeedDefaults) -> Parsed:
             parsed.refused.append(Refused(index, None, "no event id (properties.id)"))
         else:
             events.setdefault(event_id, []).append((index, feature))
-    for event_id, points in events.items():
-        add_item(parsed, points[0][0], event_id,
-                 partial(_eonet_fields, event_id, [feature for _, feature in points], defaults))
+    add_items(parsed, (Item(points[0][0], event_id, partial(
+        _eonet_fields, event_id, [feature for _, feature in points], defaults))
+        for event_id, points in events.items()))
     return parsed
 
 
@@ -101,8 +102,8 @@ def _each_feature(data: bytes, build: Callable[[Any], Fields | Removal],
                   id_key: str = "id") -> Parsed:
     """Parse features one by one: each becomes a record, a removal or a refusal."""
     parsed = Parsed()
-    for index, feature in enumerate(features_of(load_json(data))):
-        add_item(parsed, index, _feature_id(feature, id_key), partial(build, feature))
+    add_items(parsed, (Item(index, _feature_id(feature, id_key), partial(build, feature))
+                       for index, feature in enumerate(features_of(load_json(data)))))
     return parsed
 
 
@@ -142,16 +143,19 @@ def _usgs_fields(feature: Any, defaults: FeedDefaults) -> Fields | Removal:
     mag = properties.get("mag")
     fields = owned_fields(defaults, Kind.INCIDENT, event_id,
                           _text(properties.get("updated")) or content_hash(feature))
+    attributes = dict(properties)  # a copy without the mapped ones, in the source's order
+    for key in USGS_MAPPED:
+        attributes.pop(key, None)
     fields.update(
         title=_text(properties.get("title")) or f"M {mag} - {properties.get('place')}",
         category=_text(properties.get("type")) or "earthquake",  # also "quarry blast", ...
         severity=usgs_severity(properties.get("alert"), mag),
         geometry=geometry,
-        attributes={key: value for key, value in properties.items() if key not in USGS_MAPPED},
+        attributes=attributes,
     )
     depth = _depth(geometry)
     if depth is not None:
-        fields["attributes"]["depth_km"] = depth
+        attributes["depth_km"] = depth
     if properties.get("time") is not None:
         fields["time"] = _from_ms(properties["time"])
     return fields
