@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 from datetime import UTC, datetime, timedelta, timezone
@@ -12,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from dashboard.feeds.base import FeedDefaults, validation_reason
+from dashboard.feeds.base import FeedDefaults, gc_paused, validation_reason
 from dashboard.feeds.bulk import build_records
 from dashboard.feeds.profiles import _usgs_fields, parse_usgs
 from dashboard.model import Kind, Marking, Record, Severity, parse_record
@@ -168,3 +169,22 @@ def test_a_bad_item_on_the_fast_path_is_refused_with_the_models_reason_and_the_r
         assert isinstance(reason, str), what
         assert refused.reason == reason, what
         assert reason.startswith(("geometry: ", "title: ", "category: ")), reason
+
+
+def test_the_collector_resumes_after_the_last_pause_ends_and_stays_off_if_it_was_off():
+    assert gc.isenabled()
+    first, second = gc_paused(), gc_paused()
+    first.__enter__()
+    second.__enter__()  # as another thread would: overlapping, not nested
+    assert not gc.isenabled()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

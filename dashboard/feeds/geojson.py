@@ -8,6 +8,7 @@ with no id or version gets a content hash, so reading the same file twice writes
 
 from __future__ import annotations
 
+import codecs
 import functools
 import json
 import re
@@ -22,9 +23,11 @@ from dashboard.feeds.base import (
     Parsed,
     add_items,
     content_hash,
+    gc_paused,
     parse_time,
 )
 
+BOM = codecs.BOM_UTF8
 JSONP_CALL = re.compile(r"\s*[A-Za-z_$][\w$.]*\s*\(")
 MAPPED = {"id", "version", "updated", "title", "name", "place", "category", "severity",
           "status", "time", "expires", "description", "marking", "agency", "kind"}
@@ -40,14 +43,15 @@ def load_json(data: bytes) -> Any:
     A JSONP-wrapped document (USGS's old `eqfeed_callback({...});` feeds) gets a reason that
     says what to do instead of a JSON parser's position.
     """
-    try:
+    try:  # orjson (several times faster; strict UTF-8, refuses NaN too) on the bytes as they are
+        with gc_paused():
+            return orjson.loads(memoryview(data)[len(BOM):] if data.startswith(BOM) else data)
+    except orjson.JSONDecodeError:
+        pass
+    try:  # the standard decoder and parser, for the reason
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FeedFormatError(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
-    try:  # orjson (several times faster; refuses NaN too), the standard parser for the reason
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        pass
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except ValueError as exc:
