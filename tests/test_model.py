@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import math
+import uuid
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from dashboard.model import Incident, Marking, Unit, Viewer, parse_record
+from dashboard.model import (
+    ENTITY_NAMESPACE,
+    Incident,
+    Kind,
+    Marking,
+    Unit,
+    Viewer,
+    entity_id,
+    parse_record,
+)
 
 
 @pytest.mark.parametrize("text, marking", [
@@ -91,3 +103,10 @@ def test_feature_round_trip():
     assert feature["id"] == record.id and feature["geometry"]["type"] == "Point"
     assert feature["properties"]["marking"] == "TLP:AMBER"
     assert parse_record({**feature["properties"], "geometry": feature["geometry"]}) == record
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.sampled_from(list(Kind)), st.text(), st.text())
+def test_entity_ids_are_the_uuid5_of_kind_source_and_source_id(kind, source, source_id):
+    name = f"{kind.value}\x1f{source}\x1f{source_id}"
+    assert entity_id(kind, source, source_id) == str(uuid.uuid5(ENTITY_NAMESPACE, name))
