@@ -10,6 +10,7 @@ problems) to count in the feed's health.
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import json
@@ -87,6 +88,25 @@ class Parsed:
         self.removals.extend(other.removals)
         self.links.extend(other.links)
         self.warnings.extend(other.warnings)
+
+
+Parts = Iterator[Parsed]  # a document's answer, part by part (most formats: one part)
+
+
+def whole(parts: Iterable[Parsed]) -> Parsed:
+    """A document's parts as one answer."""
+    parsed = Parsed()
+    for part in parts:
+        parsed.extend(part)
+    return parsed
+
+
+def one(parse: Callable[[bytes, FeedDefaults], Parsed]) -> Callable[[bytes, FeedDefaults], Parts]:
+    """A whole-document parser as a parser of parts: its answer is the only part."""
+    @functools.wraps(parse)
+    def parts(data: bytes, defaults: FeedDefaults) -> Parts:
+        yield parse(data, defaults)
+    return parts
 
 
 def validation_reason(exc: ValidationError) -> str:
