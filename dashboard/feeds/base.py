@@ -219,13 +219,16 @@ def _add_items(parsed: Parsed, items: Iterable[Item]) -> None:
             parsed.refused.append(outcome)
         else:
             _, record = next(records)
-            _add_record(parsed, item, outcome, record)
+            if record is not None:
+                parsed.records.append(record)
+            else:
+                _add_validated(parsed, item, outcome)
 
 
-def _add_record(parsed: Parsed, item: Item, fields: Fields, record: Record | None) -> None:
-    """The record bulk.py built, or the model's own validation of the fields."""
+def _add_validated(parsed: Parsed, item: Item, fields: Fields) -> None:
+    """The model's own validation of fields bulk.py could not vouch for: record or refusal."""
     try:
-        parsed.records.append(record if record is not None else parse_record(fields))
+        parsed.records.append(parse_record(fields))
     except ValidationError as exc:
         parsed.refused.append(Refused(item.index, item.item_id,
                                       _labelled(item.label, validation_reason(exc))))

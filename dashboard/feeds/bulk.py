@@ -122,23 +122,26 @@ def _record(item: dict[str, Any], geometry: BaseGeometry | None | _Unsure) -> Re
     spec = SPECS.get(kind) if type(kind) in (str, Kind) else None
     if spec is None:
         raise UNSURE
-    checked: dict[str, Any] = {}
-    for name, value in item.items():
-        check = spec.checks.get(name)
-        if check is not None:
-            checked[name] = check(value)
-        elif name == "geometry" and geometry is not UNSURE:
-            checked[name] = geometry
-        else:  # unknown (the model forbids extras), only the model checks it, or refused
-            raise UNSURE
     values: dict[str, Any] = {}  # in the model's field order, as validation leaves them
-    for name, factory, default in spec.fields:
-        if name in checked:
-            values[name] = checked[name]
-        elif factory is REQUIRED:
-            raise UNSURE
-        else:
+    given = 0
+    for name, check, factory, default in spec.fields:
+        value = item.get(name, MISSING)
+        if value is MISSING:
+            if factory is REQUIRED:
+                raise UNSURE
             values[name] = factory() if factory is not None else default
+        elif check is GEOMETRY_CHECK:
+            if geometry is UNSURE:  # refused, or not one parse_geometry takes
+                raise UNSURE
+            values[name] = geometry
+            given += 1
+        elif check is not None:
+            values[name] = check(value)
+            given += 1
+        else:  # a field only the model checks
+            raise UNSURE
+    if given != len(item):  # a field the model does not have (it forbids extras)
+        raise UNSURE
     return spec.construct(values, set(item))
 
 
@@ -172,11 +175,17 @@ class _Spec:
     """How to check and complete the fields of one record class."""
 
     construct: Callable[[dict[str, Any], set[str]], Record]
-    checks: dict[str, Check]
-    fields: tuple[tuple[str, Any, Any], ...]  # name, default factory (or REQUIRED), default
+    # per field, in the model's order: name, check (None: only the model checks it), default
+    # factory (REQUIRED: the item must give it), default
+    fields: tuple[tuple[str, Check | None, Any, Any], ...]
 
 
-REQUIRED = object()  # the field's "factory" when the item must give it
+REQUIRED = object()
+MISSING = object()
+
+
+def GEOMETRY_CHECK(value: Any) -> Any:  # noqa: N802 (a marker: geometry is checked in bulk)
+    raise AssertionError("geometry is checked by _geometries, for the whole batch")
 
 
 def _kind(kind: Kind) -> Check:
@@ -281,25 +290,23 @@ def _check_for(name: str, field: FieldInfo, kind: Kind) -> Check | None:
 
 def _spec(kind: Kind, cls: type[Record]) -> _Spec:
     """Checks for the fields this module knows; how to complete the others."""
-    checks: dict[str, Check] = {}
     fields = []
     for name, field in cls.model_fields.items():
         if name == "geometry":
             if (field.annotation, tuple(field.metadata)) != GEOMETRY:
                 raise TypeError(f"{cls.__name__}.geometry is not the model's GeometryField")
+            check: Check | None = GEOMETRY_CHECK
         else:
             check = _check_for(name, field, kind)
-            if check is not None:
-                checks[name] = check
         if field.is_required():
-            fields.append((name, REQUIRED, None))
+            fields.append((name, check, REQUIRED, None))
         elif field.default_factory is not None:
-            fields.append((name, field.default_factory, None))
+            fields.append((name, check, field.default_factory, None))
         elif isinstance(field.default, IMMUTABLE_DEFAULTS):
-            fields.append((name, None, field.default))
+            fields.append((name, check, None, field.default))
         else:  # a mutable default the model would copy: never built here without the field
-            fields.append((name, REQUIRED, None))
-    return _Spec(_constructor(cls), checks, tuple(fields))
+            fields.append((name, check, REQUIRED, None))
+    return _Spec(_constructor(cls), tuple(fields))
 
 
 SPECS: dict[str, _Spec] = {kind: _spec(kind, cls) for kind, cls in RECORD_TYPES.items()}
