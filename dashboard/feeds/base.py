@@ -154,9 +154,10 @@ def gc_paused() -> Iterator[None]:
 
     Decoding and building allocate millions of objects that all stay alive (the JSON tree, the
     records, the rows), and each allocation burst makes the collector traverse everything alive
-    again: ~40% of a USGS parse. Parsing makes no reference cycles, so nothing is lost by
-    waiting. Pauses nest and may overlap across threads; collection resumes (if it was on)
-    when the last one ends.
+    again: ~40% of a USGS parse. Nothing is lost by waiting: parsing makes no reference
+    cycles, and whatever cycles other threads make meanwhile are collected when the pause ends
+    (seconds, for the biggest documents). Pauses nest and may overlap across threads;
+    collection resumes (if it was on) when the last one ends.
     """
     global _gc_pauses, _gc_was_enabled
     with _gc_lock:
