@@ -42,10 +42,18 @@ ONLY_STR = {str}
 
 
 class _Unsure(Exception):
-    """The fast path cannot vouch for a value: the model validates the item instead."""
+    """The fast path cannot vouch for a value: the model validates the item instead.
+
+    Raised as a new instance each time: one instance raised again and again would keep every
+    traceback it ever had.
+    """
 
 
-UNSURE = _Unsure()
+class _NoGeometry:
+    """The marker of a geometry the fast path did not make (the model decides)."""
+
+
+NOT_MADE = _NoGeometry()
 Check = Callable[[Any], Any]  # the value as the model would store it, or raises _Unsure
 
 
@@ -67,15 +75,15 @@ def build_records(items: Sequence[dict[str, Any]]) -> list[Record | None]:
 # ---------------------------------------------------------------- geometry, as arrays
 
 
-def _geometries(values: list[Any]) -> list[BaseGeometry | None | _Unsure]:
-    """Each value as the model's geometry check would make it, or UNSURE.
+def _geometries(values: list[Any]) -> list[BaseGeometry | None | _NoGeometry]:
+    """Each value as the model's geometry check would make it, or NOT_MADE.
 
     Plain GeoJSON points ([lon, lat] or [lon, lat, z] of ints and floats) are made together
     and checked as arrays: finite, longitude in [-180, 180], latitude in [-90, 90] (a
     non-empty finite point is always valid; z is dropped, as parse_geometry drops it). Any
     other geometry goes through parse_geometry, the very function the model calls.
     """
-    result: list[BaseGeometry | None | _Unsure] = [UNSURE] * len(values)
+    result: list[BaseGeometry | None | _NoGeometry] = [NOT_MADE] * len(values)
     at: list[int] = []
     xy: list[tuple[Any, Any]] = []
     for i, value in enumerate(values):
@@ -117,31 +125,31 @@ def _number(value: Any) -> bool:
 # ---------------------------------------------------------------- one record
 
 
-def _record(item: dict[str, Any], geometry: BaseGeometry | None | _Unsure) -> Record:
+def _record(item: dict[str, Any], geometry: BaseGeometry | None | _NoGeometry) -> Record:
     kind = item.get("kind")
     spec = SPECS.get(kind) if type(kind) in (str, Kind) else None
     if spec is None:
-        raise UNSURE
+        raise _Unsure
     values: dict[str, Any] = {}  # in the model's field order, as validation leaves them
     given = 0
     for name, check, factory, default in spec.fields:
         value = item.get(name, MISSING)
         if value is MISSING:
             if factory is REQUIRED:
-                raise UNSURE
+                raise _Unsure
             values[name] = factory() if factory is not None else default
         elif check is GEOMETRY_CHECK:
-            if geometry is UNSURE:  # refused, or not one parse_geometry takes
-                raise UNSURE
+            if geometry is NOT_MADE:  # refused, or not one parse_geometry takes
+                raise _Unsure
             values[name] = geometry
             given += 1
         elif check is not None:
             values[name] = check(value)
             given += 1
         else:  # a field only the model checks
-            raise UNSURE
+            raise _Unsure
     if given != len(item):  # a field the model does not have (it forbids extras)
-        raise UNSURE
+        raise _Unsure
     return spec.construct(values, set(item))
 
 
@@ -194,7 +202,7 @@ def _kind(kind: Kind) -> Check:
     def check(value: Any) -> Kind:
         if value is kind or (type(value) is str and value == text):
             return kind
-        raise UNSURE
+        raise _Unsure
     return check
 
 
@@ -202,7 +210,7 @@ def _text(low: int, high: float) -> Check:
     def check(value: Any) -> str:
         if type(value) is str and low <= len(value) <= high:
             return value
-        raise UNSURE
+        raise _Unsure
     return check
 
 
@@ -210,7 +218,7 @@ def _exactly(cls: type) -> Check:
     def check(value: Any) -> Any:
         if type(value) is cls:
             return value
-        raise UNSURE
+        raise _Unsure
     return check
 
 
@@ -222,14 +230,14 @@ def _severity(value: Any) -> Any:
         try:
             return SEVERITY_TYPE(value.strip().lower())
         except ValueError:
-            raise UNSURE from None
-    raise UNSURE
+            raise _Unsure from None
+    raise _Unsure
 
 
 def _time(value: Any) -> datetime:
     if type(value) is datetime:
         return aware(value)
-    raise UNSURE
+    raise _Unsure
 
 
 def _optional(check: Check) -> Check:
@@ -241,13 +249,13 @@ def _optional(check: Check) -> Check:
 def _string_keyed(value: Any) -> dict[str, Any]:
     if type(value) is dict and set(map(type, value)) <= ONLY_STR:
         return dict(value)
-    raise UNSURE
+    raise _Unsure
 
 
 def _strings(value: Any) -> list[str]:
     if type(value) is list and set(map(type, value)) <= ONLY_STR:
         return list(value)
-    raise UNSURE
+    raise _Unsure
 
 
 def _shape(annotation: Any) -> tuple[Any, tuple[Any, ...]]:
