@@ -1,11 +1,14 @@
 """What every feed adapter shares: defaults a feed declares, and what a parse returns.
 
-An adapter turns bytes into records and nothing else: `parse(data: bytes, defaults) -> Parsed`.
-A document it cannot read at all raises FeedFormatError; an item it cannot use is refused with a
-reason, and the other items still land. What an adapter cannot do itself it asks of the runner
-through Parsed: entities to take off the map (a CAP Cancel), documents to fetch and parse in
-turn (the alerts an Atom index links to), and warnings that do not stop the item (schema
-problems) to count in the feed's health.
+An adapter turns bytes into records and nothing else: `parse(data: bytes, defaults) -> Parsed`,
+registered (feeds/__init__.py) as a parser of parts, `(data, defaults) -> Iterator[Parsed]`, so
+that a big document can be written while it is still being parsed (`one` wraps a whole-document
+parser; the GeoJSON family yields parts itself, `whole` joins them). A document it cannot read
+at all raises FeedFormatError; an item it cannot use is refused with a reason, and the other
+items still land. Items are built one by one and validated together (`add_items`). What an
+adapter cannot do itself it asks of the runner through Parsed: entities to take off the map (a
+CAP Cancel), documents to fetch and parse in turn (the alerts an Atom index links to), and
+warnings that do not stop the item (schema problems) to count in the feed's health.
 """
 
 from __future__ import annotations
