@@ -97,10 +97,15 @@ Parts = Iterator[Parsed]  # a document's answer, part by part (most formats: one
 
 
 def whole(parts: Iterable[Parsed]) -> Parsed:
-    """A document's parts as one answer."""
+    """A document's parts as one answer.
+
+    The collector is held off across all the parts: resuming it after each part made it
+    traverse everything built so far, every time (a fifth of a 200,000-feature parse).
+    """
     parsed = Parsed()
-    for part in parts:
-        parsed.extend(part)
+    with gc_paused():
+        for part in parts:
+            parsed.extend(part)
     return parsed
 
 
