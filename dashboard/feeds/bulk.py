@@ -3,7 +3,9 @@
 Validating one record with pydantic costs ~20 µs, most of it making and checking its geometry
 alone; a USGS month is 200,000 records. Here the same checks run over the batch: plain points
 are made and checked as arrays (shapely.points), every other field is checked exactly as the
-model's validator would check it, and the record is then built with `model_construct`.
+model's validator would check it, and the record is then built as `model_construct` builds it.
+Items are built for their records alone (add_items), so their dicts and lists become the
+record's as they are, where validation would copy them.
 
 The fast path only vouches for what it is certain of: a field it does not know, a value of
 another type than the plain one it expects, a geometry it does not make itself and that
@@ -247,14 +249,17 @@ def _optional(check: Check) -> Check:
 
 
 def _string_keyed(value: Any) -> dict[str, Any]:
+    """A dict[str, Any], kept as it is: the model would copy it, but an item's fields are
+    built for its record alone (copying 200,000 attribute dicts cost a tenth of a parse)."""
     if type(value) is dict and set(map(type, value)) <= ONLY_STR:
-        return dict(value)
+        return value
     raise _Unsure
 
 
 def _strings(value: Any) -> list[str]:
+    """A list[str], kept as it is (as _string_keyed)."""
     if type(value) is list and set(map(type, value)) <= ONLY_STR:
-        return list(value)
+        return value
     raise _Unsure
 
 
