@@ -20,8 +20,9 @@ from sqlalchemy.exc import OperationalError
 from dashboard import __version__
 from dashboard.demo.scenario import ScenarioRunner
 from dashboard.feeds import FORMATS, detect_format
-from dashboard.feeds.base import FeedDefaults, FeedFormatError, Parsed
+from dashboard.feeds.base import FeedDefaults, FeedFormatError, Parsed, whole
 from dashboard.feeds.config import FeedConfig, FeedConfigError, load_feeds
+from dashboard.feeds.pipeline import land
 from dashboard.feeds.runner import FeedRunner
 from dashboard.live.notify import RedisNotifier
 from dashboard.model import Kind, Marking
@@ -30,7 +31,7 @@ from dashboard.store import Store, StoreError, migrate
 from dashboard.store.open import open_configured_store
 from dashboard.store.store import open_store
 
-PROGRESS_FROM = 5000  # records: show a progress bar for files at least this big
+PROGRESS_FROM = 5000  # records written: show progress for files at least this big
 REFUSED_SHOWN = 20  # refused items listed per file in the human summary
 
 
@@ -199,35 +200,69 @@ def ingest(files: tuple[Path, ...], fmt: str | None, source: str | None, agency:
 
 def _ingest_file(store: Store, path: Path, fmt: str | None, defaults: FeedDefaults,
                  strict: bool, quiet: bool) -> FileSummary:
+    """Parse a file and write its records, the writes overlapping the parse (pipeline.py).
+
+    With --strict every item must be known good before anything is written, so the file is
+    parsed whole first.
+    """
     summary = FileSummary(file=str(path))
+    actor = f"ingest:{path.name}"
+    progress = None if quiet else _WrittenCounter(f"ingesting {path.name}")
     try:
         data = path.read_bytes()
         summary.format = fmt or detect_format(path, data)
-        parsed: Parsed = FORMATS[summary.format](data, defaults)
+        parts = FORMATS[summary.format](data, defaults)
+        if strict:
+            parsed = whole(parts)
+            if parsed.refused:
+                _count_refused(summary, parsed, len(parsed.records))
+                summary.status = "refused"
+                summary.reason = f"{len(parsed.refused)} item(s) refused and --strict given"
+                return summary
+            parts = iter([parsed])
+        landed = land(parts, lambda records: store.write_many(records, actor=actor,
+                                                              progress=progress))
     except OSError as exc:
         summary.status, summary.reason = "refused", f"cannot read: {exc.strerror}"
         return summary
     except FeedFormatError as exc:
         summary.status, summary.reason = "refused", str(exc)
         return summary
-    summary.records = len(parsed.records) + len(parsed.refused)
-    summary.refused = len(parsed.refused)
-    summary.refused_items = [asdict(r) for r in parsed.refused]
-    if strict and parsed.refused:
-        summary.status = "refused"
-        summary.reason = f"{len(parsed.refused)} item(s) refused and --strict given"
-        return summary
-    actor = f"ingest:{path.name}"
-    if len(parsed.records) >= PROGRESS_FROM and not quiet:
-        with click.progressbar(length=len(parsed.records), label=f"ingesting {path.name}",
-                               file=sys.stderr) as bar:
-            results = store.write_many(parsed.records, actor=actor, progress=bar.update)
-    else:
-        results = store.write_many(parsed.records, actor=actor)
-    counts = Counter("duplicate" if r.duplicate else r.action.value for r in results)
+    finally:
+        if progress is not None:
+            progress.close()
+    _count_refused(summary, landed.parsed, landed.records)
+    counts = Counter("duplicate" if r.duplicate else r.action.value for r in landed.written)
     summary.created, summary.updated = counts["created"], counts["updated"]
     summary.duplicate = counts["duplicate"]
     return summary
+
+
+def _count_refused(summary: FileSummary, parsed: Parsed, records: int) -> None:
+    summary.records = records + len(parsed.refused)
+    summary.refused = len(parsed.refused)
+    summary.refused_items = [asdict(r) for r in parsed.refused]
+
+
+class _WrittenCounter:
+    """Progress of a big ingest on stderr: records written so far, once there are enough.
+
+    A counter rather than a bar: records are written while the file is still being parsed, so
+    their number is not known until the end.
+    """
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.written = 0
+
+    def __call__(self, n: int) -> None:
+        self.written += n
+        if self.written >= PROGRESS_FROM:
+            click.echo(f"\r{self.label}: {self.written:,} records written", nl=False, err=True)
+
+    def close(self) -> None:
+        if self.written >= PROGRESS_FROM:
+            click.echo(err=True)
 
 
 def _echo_summary(summary: FileSummary) -> None:

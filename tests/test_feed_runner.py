@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.feeds.config import FeedConfig, FeedConfigError, load_feeds
+from dashboard.feeds.geojson import PART_ITEMS
 from dashboard.feeds.runner import FeedRunner
 from dashboard.model import Incident, Marking, Viewer, utcnow
 from tests.support.feedserver import FeedServer, Route
@@ -124,6 +125,26 @@ def test_bad_items_are_refused_and_the_rest_lands(http, store):
     health = runner.states["usgs"].health
     assert (health.status, health.created, health.refused) == ("amber", 7, 1)
     assert "latitude out of range" in health.recent_problems[0]
+
+
+def test_a_poll_of_several_parts_lands_every_part_and_counts_each_refusal(http, store):
+    """Bigger than one part (PART_ITEMS features): written while parsed (pipeline.py)."""
+    template = json.loads(USGS)["features"][0]
+    features = []
+    for i in range(2 * PART_ITEMS + 50):
+        feature = json.loads(json.dumps(template))
+        feature["id"] = f"nc{i:08d}"
+        feature["geometry"]["coordinates"][:2] = [i % 360 - 180, i % 180 - 90]
+        features.append(feature)
+    features[PART_ITEMS + 1]["geometry"]["coordinates"][1] = 95.0  # in the second part
+    http.routes["/usgs"] = Route(json.dumps({"type": "FeatureCollection",
+                                             "features": features}).encode())
+    usgs = feed(http, "/usgs")
+    runner = runner_for(store, usgs)
+    runner.poll(usgs)
+    health = runner.states["usgs"].health
+    assert (health.status, health.created, health.refused) == ("amber", 2 * PART_ITEMS + 49, 1)
+    assert health.recent_problems[0].startswith(f"item {PART_ITEMS + 1} (nc{PART_ITEMS + 1:08d})")
 
 
 def test_a_crashing_adapter_never_stops_the_others(http, store, monkeypatch):

@@ -10,28 +10,30 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from dashboard.feeds.base import FeedDefaults, FeedFormatError, Parsed
+from dashboard.feeds.base import FeedDefaults, FeedFormatError, Parts, one
 from dashboard.feeds.cap import parse_cap
 from dashboard.feeds.cap_index import parse_cap_index
 from dashboard.feeds.csv_records import parse_csv
-from dashboard.feeds.geojson import parse_geojson
+from dashboard.feeds.geojson import geojson_parts
 from dashboard.feeds.georss import parse_georss
-from dashboard.feeds.profiles import parse_eonet, parse_mapped_geojson, parse_nws, parse_usgs
+from dashboard.feeds.profiles import mapped_geojson_parts, nws_parts, parse_eonet, usgs_parts
 
 if TYPE_CHECKING:
     from dashboard.feeds.config import FeedConfig
 
-Parser = Callable[[bytes, FeedDefaults], Parsed]
+Parser = Callable[[bytes, FeedDefaults], Parts]
 
+# Every format's parser yields its answer in parts: the GeoJSON family in parts of
+# PART_ITEMS features, so a big document is written while the rest is built; the others in one.
 FORMATS: dict[str, Parser] = {
-    "cap": parse_cap,
-    "cap-index": parse_cap_index,
-    "geojson": parse_geojson,
-    "usgs": parse_usgs,
-    "eonet": parse_eonet,
-    "nws": parse_nws,
-    "georss": parse_georss,
-    "csv": parse_csv,
+    "cap": one(parse_cap),
+    "cap-index": one(parse_cap_index),
+    "geojson": geojson_parts,
+    "usgs": usgs_parts,
+    "eonet": one(parse_eonet),
+    "nws": nws_parts,
+    "georss": one(parse_georss),
+    "csv": one(parse_csv),
 }
 
 FIRST_ELEMENT = re.compile(rb"<(?![?!])([A-Za-z_][\w.:-]*)")  # skips <?xml ...> and <!...>
@@ -41,9 +43,9 @@ CAP_NAMESPACES = (b"urn:oasis:names:tc:emergency:cap:1.2", b"urn:oasis:names:tc:
 def parser_for(feed: FeedConfig) -> Parser:
     """The parser a configured feed uses, with the feed's own mapping where it has one."""
     if feed.type == "mapped-geojson":
-        return functools.partial(parse_mapped_geojson, mapping=dict(feed.mapping))
+        return functools.partial(mapped_geojson_parts, mapping=dict(feed.mapping))
     if feed.type == "csv" and feed.mapping:
-        return functools.partial(parse_csv, columns=dict(feed.mapping))
+        return one(functools.partial(parse_csv, columns=dict(feed.mapping)))
     return FORMATS[feed.type]
 
 

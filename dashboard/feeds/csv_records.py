@@ -21,8 +21,9 @@ from typing import Any
 from dashboard.feeds.base import (
     FeedDefaults,
     FeedFormatError,
+    Item,
     Parsed,
-    add_item,
+    add_items,
     content_hash,
     owned_fields,
     parse_time,
@@ -54,10 +55,10 @@ def parse_csv(data: bytes, defaults: FeedDefaults,
         raise FeedFormatError("not CSV: no header row")
     where = _locate(header, columns or {})
     parsed = Parsed()
-    for number, row in enumerate(rows, start=2):
-        if any(cell.strip() for cell in row):
-            add_item(parsed, number - 2, _cell(row, where.get("id")),
-                     partial(_fields, header, where, row, defaults), label=f"row {number}")
+    add_items(parsed, (Item(number - 2, _cell(row, where.get("id")),
+                            partial(_fields, header, where, row, defaults), label=f"row {number}")
+                       for number, row in enumerate(rows, start=2)
+                       if any(cell.strip() for cell in row)))
     return parsed
 
 

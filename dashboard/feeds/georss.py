@@ -26,8 +26,9 @@ from dashboard.feeds.base import (
     FeedDefaults,
     FeedFormatError,
     Fields,
+    Item,
     Parsed,
-    add_item,
+    add_items,
     content_hash,
     owned_fields,
     parse_time,
@@ -65,10 +66,10 @@ class _Entry:
 def parse_georss(data: bytes, defaults: FeedDefaults) -> Parsed:
     """Parse an RSS 2.0 channel or an Atom feed: one incident per located item."""
     parsed = Parsed()
-    for index, entry in enumerate(_entries(parse_xml(data))):
-        gdacs = _gdacs(entry.element)
-        add_item(parsed, index, _source_id(entry, gdacs),
-                 partial(_fields, entry, gdacs, defaults))
+    add_items(parsed, (Item(index, _source_id(entry, gdacs), partial(_fields, entry, gdacs,
+                                                                     defaults))
+                       for index, entry in enumerate(_entries(parse_xml(data)))
+                       for gdacs in [_gdacs(entry.element)]))
     return parsed
 
 

@@ -19,15 +19,18 @@ from shapely.geometry.base import BaseGeometry
 from dashboard.feeds.base import (
     FeedDefaults,
     Fields,
+    Item,
     Parsed,
+    Parts,
     Refused,
     Removal,
-    add_item,
+    add_items,
     content_hash,
     owned_fields,
     parse_time,
+    whole,
 )
-from dashboard.feeds.geojson import features_of, load_json
+from dashboard.feeds.geojson import feature_parts, features_of, load_json
 from dashboard.geometry import GeometryError, parse_geometry
 from dashboard.model import Kind, Severity, entity_id
 
@@ -49,7 +52,12 @@ def parse_usgs(data: bytes, defaults: FeedDefaults) -> Parsed:
 
     An event USGS has deleted (status "deleted") is taken off the map.
     """
-    return _each_feature(data, partial(_usgs_fields, defaults=defaults))
+    return whole(usgs_parts(data, defaults))
+
+
+def usgs_parts(data: bytes, defaults: FeedDefaults) -> Parts:
+    """parse_usgs, part by part."""
+    return _feature_parts(data, partial(_usgs_fields, defaults=defaults))
 
 
 def parse_eonet(data: bytes, defaults: FeedDefaults) -> Parsed:
@@ -66,9 +74,9 @@ def parse_eonet(data: bytes, defaults: FeedDefaults) -> Parsed:
             parsed.refused.append(Refused(index, None, "no event id (properties.id)"))
         else:
             events.setdefault(event_id, []).append((index, feature))
-    for event_id, points in events.items():
-        add_item(parsed, points[0][0], event_id,
-                 partial(_eonet_fields, event_id, [feature for _, feature in points], defaults))
+    add_items(parsed, (Item(points[0][0], event_id, partial(
+        _eonet_fields, event_id, [feature for _, feature in points], defaults))
+        for event_id, points in events.items()))
     return parsed
 
 
@@ -78,7 +86,12 @@ def parse_nws(data: bytes, defaults: FeedDefaults) -> Parsed:
     Like a CAP message, an Update lands on the alert it updates (the earliest message it
     references) and a Cancel takes that alert off the map.
     """
-    return _each_feature(data, partial(_nws_fields, defaults=defaults))
+    return whole(nws_parts(data, defaults))
+
+
+def nws_parts(data: bytes, defaults: FeedDefaults) -> Parts:
+    """parse_nws, part by part."""
+    return _feature_parts(data, partial(_nws_fields, defaults=defaults))
 
 
 def parse_mapped_geojson(data: bytes, defaults: FeedDefaults,
@@ -89,21 +102,25 @@ def parse_mapped_geojson(data: bytes, defaults: FeedDefaults,
     expires, description) to the source's property names; other properties are kept as
     attributes. A mapping that names another field is a configuration error (ValueError).
     """
+    return whole(mapped_geojson_parts(data, defaults, mapping))
+
+
+def mapped_geojson_parts(data: bytes, defaults: FeedDefaults,
+                         mapping: Mapping[str, str]) -> Parts:
+    """parse_mapped_geojson, part by part (the mapping is checked before any part)."""
     unknown = sorted(set(mapping) - set(MAPPABLE))
     if unknown:
         raise ValueError(f"cannot map {', '.join(unknown)}: the mappable fields are "
                          f"{', '.join(MAPPABLE)}")
-    return _each_feature(data, partial(_mapped_fields, mapping=mapping, defaults=defaults),
-                         id_key=mapping.get("id", "id"))
+    return _feature_parts(data, partial(_mapped_fields, mapping=mapping, defaults=defaults),
+                          id_key=mapping.get("id", "id"))
 
 
-def _each_feature(data: bytes, build: Callable[[Any], Fields | Removal],
-                  id_key: str = "id") -> Parsed:
-    """Parse features one by one: each becomes a record, a removal or a refusal."""
-    parsed = Parsed()
-    for index, feature in enumerate(features_of(load_json(data))):
-        add_item(parsed, index, _feature_id(feature, id_key), partial(build, feature))
-    return parsed
+def _feature_parts(data: bytes, build: Callable[[Any], Fields | Removal],
+                   id_key: str = "id") -> Parts:
+    """Features one by one: each becomes a record, a removal or a refusal."""
+    return feature_parts(data, lambda index, feature: Item(
+        index, _feature_id(feature, id_key), partial(build, feature)))
 
 
 def _properties(feature: Any) -> dict[str, Any]:
@@ -142,16 +159,19 @@ def _usgs_fields(feature: Any, defaults: FeedDefaults) -> Fields | Removal:
     mag = properties.get("mag")
     fields = owned_fields(defaults, Kind.INCIDENT, event_id,
                           _text(properties.get("updated")) or content_hash(feature))
+    attributes = dict(properties)  # a copy without the mapped ones, in the source's order
+    for key in USGS_MAPPED:
+        attributes.pop(key, None)
     fields.update(
         title=_text(properties.get("title")) or f"M {mag} - {properties.get('place')}",
         category=_text(properties.get("type")) or "earthquake",  # also "quarry blast", ...
         severity=usgs_severity(properties.get("alert"), mag),
         geometry=geometry,
-        attributes={key: value for key, value in properties.items() if key not in USGS_MAPPED},
+        attributes=attributes,
     )
     depth = _depth(geometry)
     if depth is not None:
-        fields["attributes"]["depth_km"] = depth
+        attributes["depth_km"] = depth
     if properties.get("time") is not None:
         fields["time"] = _from_ms(properties["time"])
     return fields

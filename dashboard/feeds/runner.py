@@ -22,10 +22,11 @@ from pathlib import Path
 import httpx
 
 from dashboard.feeds import FORMATS, detect_format, parser_for
-from dashboard.feeds.base import FeedDefaults, FeedFormatError, Parsed, Refused
+from dashboard.feeds.base import FeedDefaults, FeedFormatError, Parsed, Parts, Refused, whole
 from dashboard.feeds.config import FeedConfig
 from dashboard.feeds.fetch import Fetched, FetchError, fetch_url, read_file
 from dashboard.feeds.health import FeedHealth, PollOutcome
+from dashboard.feeds.pipeline import land
 from dashboard.model import Record, utcnow
 from dashboard.store import Store, StoreError
 
@@ -126,9 +127,8 @@ class FeedRunner:
         fetched = self._fetch(feed, state)
         if fetched is None:
             return PollOutcome(not_modified=True)
-        parsed = parser_for(feed)(fetched.data, self._defaults(feed))
-        self._follow_links(feed, state, parsed)
-        return self._land(feed, parsed)
+        parts = parser_for(feed)(fetched.data, self._defaults(feed))
+        return self._land(feed, self._following_links(feed, state, parts))
 
     def _fetch(self, feed: FeedConfig, state: FeedState) -> Fetched | None:
         """The feed's document, or None when unchanged since the last poll."""
@@ -163,24 +163,33 @@ class FeedRunner:
                     raise
         raise AssertionError("unreachable")
 
-    def _follow_links(self, feed: FeedConfig, state: FeedState, parsed: Parsed) -> None:
-        """Fetch and parse what an index links to; a bad link is one refused item."""
-        todo = [link for link in parsed.links if link.url not in state.links_done]
-        for link in todo[:MAX_LINKS_PER_POLL]:
-            try:
-                fetched = self._retrying(lambda u=link.url: fetch_url(
-                    self.client, u, timeout=feed.timeout, max_bytes=feed.max_bytes), feed)
-                parsed.extend(FORMATS[link.format](fetched.data, self._defaults(feed)))
-                state.links_done.add(link.url)
-            except (FetchError, FeedFormatError) as exc:
-                parsed.refused.append(_refused_link(link.url, str(exc)))
+    def _following_links(self, feed: FeedConfig, state: FeedState, parts: Parts) -> Parts:
+        """Each part, then the documents its links point to (an index's alerts), parsed.
 
-    def _land(self, feed: FeedConfig, parsed: Parsed) -> PollOutcome:
-        """Write what a parse produced; count what happened."""
+        A bad link is one refused item; at most MAX_LINKS_PER_POLL are fetched per poll.
+        """
+        budget = MAX_LINKS_PER_POLL
+        for part in parts:
+            yield part
+            todo = [link for link in part.links if link.url not in state.links_done]
+            for link in todo[:budget]:
+                try:
+                    fetched = self._retrying(lambda u=link.url: fetch_url(
+                        self.client, u, timeout=feed.timeout, max_bytes=feed.max_bytes), feed)
+                    yield whole(FORMATS[link.format](fetched.data, self._defaults(feed)))
+                    state.links_done.add(link.url)
+                except (FetchError, FeedFormatError) as exc:
+                    yield Parsed(refused=[_refused_link(link.url, str(exc))])
+            budget -= min(budget, len(todo))
+
+    def _land(self, feed: FeedConfig, parts: Parts) -> PollOutcome:
+        """Write what a parse produces, part by part as it is parsed; count what happened."""
         actor = f"feed:{feed.name}"
-        records = [_mapped(r, feed.categories) for r in parsed.records]
+        landed = land(parts, lambda records: self.store.write_many(
+            (_mapped(r, feed.categories) for r in records), actor=actor))
+        parsed = landed.parsed
         counts = Counter("duplicate" if r.duplicate else r.action.value
-                         for r in self.store.write_many(records, actor=actor))
+                         for r in landed.written)
         removed = 0
         for removal in parsed.removals:
             try:
@@ -212,8 +221,8 @@ class FeedRunner:
                 continue  # may still be being written; next poll
             try:
                 data = read_file(path, feed.max_bytes)
-                parsed = FORMATS[detect_format(path, data)](data, self._defaults(feed))
-                outcome = self._land(feed, parsed)
+                outcome = self._land(feed, FORMATS[detect_format(path, data)](
+                    data, self._defaults(feed)))
             except (FetchError, FeedFormatError) as exc:
                 _file_away(path, folder / "refused", reason=str(exc))
                 total.refused += 1
