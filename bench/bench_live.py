@@ -227,6 +227,8 @@ class LoadResult:
     cursors: list[int] = field(default_factory=list)  # at the check
     gaps: int = 0
     disconnects: int = 0
+    messages: int = 0  # batch messages all screens received while the window lasted
+    chars: int = 0  # and the text they came in
 
     def merge(self, report: dict[str, Any]) -> None:
         self.hist.update({int(ms): n for ms, n in report["hist"].items()})
@@ -238,6 +240,8 @@ class LoadResult:
         self.cursors += report["cursors"]
         self.gaps += report["gaps"]
         self.disconnects += report["disconnects"]
+        self.messages += report["messages"]
+        self.chars += report["chars"]
 
     def percentile(self, p: float) -> float:
         """Nearest-rank percentile of the latencies, in ms (1 ms resolution)."""
@@ -293,7 +297,17 @@ class Point:
     def received(self) -> float:
         """Deltas measured over those expected (every screen, every event of the window)."""
         expected = self.source.window_events * self.clients
-        return sum(self.load.hist.values()) / expected if expected else 0.0
+        return self.deltas / expected if expected else 0.0
+
+    @property
+    def deltas(self) -> int:
+        return sum(self.load.hist.values())
+
+    def cpu_us_per_event(self, seconds: float | None) -> float | None:
+        """CPU microseconds a role spent per event made in the window (None: no such role)."""
+        if seconds is None or not self.source.window_events:
+            return None
+        return seconds / self.source.window_events * 1e6
 
     @property
     def complete(self) -> int:
@@ -720,6 +734,27 @@ def print_rates(points: list[Point]) -> None:
                  "lagged", *CPU_HEADER, "sustained"], rows)
 
 
+def print_costs(points: list[Point]) -> None:
+    """What each event cost each role, and what each screen was sent: where the systems differ.
+
+    CPU per event made is comparable between the systems at the same rate; messages per screen
+    and characters per delta received show whether one sends more or larger frames.
+    """
+    rows = []
+    for p in points:
+        cpu = p.cpu
+        roles = [p.cpu_us_per_event(v) for v in (cpu.server, cpu.writer, cpu.load, cpu.redis)]
+        total = sum(v for v in roles if v is not None)
+        screen_seconds = p.clients * p.seconds
+        rows.append([p.system, str(p.clients), fmt(p.rate), *(fmt(v) for v in roles), fmt(total),
+                     fmt(p.load.messages / screen_seconds, 1),
+                     fmt(p.load.chars / p.deltas if p.deltas else math.nan)])
+    print_table("(3) Cost per event at each point (CPU microseconds per event made, by "
+                "role; frames each screen received)",
+                ["system", "screens", "ev/s", "us server", "us writer", "us load", "us redis",
+                 "us total", "msgs/s/screen", "chars/delta"], rows)
+
+
 def code_version() -> str:
     """The commit measured (and whether the tree differed from it), to tell runs apart."""
     def git(*words: str) -> str:
@@ -852,6 +887,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_latency(sorted(latency, key=lambda p: (p.clients, p.system)))
     if rates:
         print_rates(sorted(rates, key=lambda p: (p.system, p.rate)))
+    print_costs(sorted(latency + rates, key=lambda p: (p.clients, p.rate, p.system)))
     print_summary(latency, rates, args, time.perf_counter() - started)
     return 0
 
