@@ -6,10 +6,15 @@ Run from the repository root:
                                [--rate-clients 500] [--seconds 10] [--warmup 3]
                                [--only sitroom|baseline] [--refine 1] [--load-procs 2]
                                [--settle 5] [--tick 0.025] [--parse-each]
+                               [--source-step 0.010] [--single-record]
 
 Sitroom is the real `sitroom serve` (gevent) on a SQLite file, woken by a throwaway redis-server;
 its events come from another process (bench/live/writer.py) writing Incidents into the same
-store, as a feed worker would. The baseline (bench/live/baseline_server.py) is Flask-SocketIO in
+store, as a feed worker would: every --source-step (10 ms) it commits, in one write_many, every
+event due by then (at 2,000 events/s, 20 records a transaction; at 100 events/s, one), and
+publishes one wake-up on Redis. With --single-record it commits each record in a transaction of
+its own (Store.write), the costliest way to land events. The baseline's generator adds what is
+due on the same step. The baseline (bench/live/baseline_server.py) is Flask-SocketIO in
 the same async mode with the same coalescing but no store and no filtering. The screens are real
 socket.io-client connections in Node (bench/live/load.js), all cleared to see every event; each
 delta's latency is its arrival time minus its ts (commit or generation time, epoch ms). The
@@ -60,6 +65,7 @@ LIVE = ROOT / "bench" / "live"
 AUTH = {"agency": "police", "clearance": "TLP:RED"}  # sees every event the sources make
 TICK = Settings.model_fields["live_tick"].default  # Sitroom's default, given to both servers
 LATENCY_RATE = 100.0  # events/s for figure (1)
+SOURCE_STEP = 0.010  # seconds between a source's commits (writer) or additions (baseline)
 LEAD_MS = 500  # from sending the plan to the first event: every process is waiting by then
 CHECK_AFTER_MS = 1000  # a screen must hold every event of the window this long after it
 SOURCE_SHORT = 0.97  # a source that made less than this share of its events fell behind
@@ -193,16 +199,20 @@ class Plan:
     start_ms: int  # first event
     window: tuple[int, int]  # events with ts in here are measured; the source stops at its end
     check_at: int  # screens' cursors are read here
+    step: float = SOURCE_STEP  # seconds: a source makes (or commits) what is due this often
+    single_record: bool = False  # Sitroom's writer: one transaction per record
 
     @classmethod
-    def starting_soon(cls, rate: float, warmup: float, seconds: float) -> Plan:
+    def starting_soon(cls, rate: float, args: argparse.Namespace) -> Plan:
         start = now_ms() + LEAD_MS
-        window = (start + int(warmup * 1000), start + int((warmup + seconds) * 1000))
-        return cls(rate, start, window, window[1] + CHECK_AFTER_MS)
+        window = (start + int(args.warmup * 1000), start + int((args.warmup + args.seconds) * 1000))
+        return cls(rate, start, window, window[1] + CHECK_AFTER_MS, args.source_step,
+                   args.single_record)
 
     def source_message(self) -> dict[str, Any]:
         return {"rate": self.rate, "start_ms": self.start_ms, "end_ms": self.window[1],
-                "window": list(self.window)}
+                "window": list(self.window), "step": self.step,
+                "single_record": self.single_record}
 
     def load_message(self) -> dict[str, Any]:
         return {"window": list(self.window), "check_at": self.check_at}
@@ -583,7 +593,7 @@ def measure(processes: Processes, system: System, clients: int, rate: float,
     screens: list[subprocess.Popen] = []
     try:
         screens = start_screens(processes, system.url, clients, system.last_seq(), args)
-        plan = Plan.starting_soon(rate, args.warmup, args.seconds)
+        plan = Plan.starting_soon(rate, args)
         for process in screens:
             send_json_line(process, plan.load_message())
         source.begin(plan)
@@ -802,6 +812,9 @@ def print_summary(latency: list[Point], rates: list[Point], args: argparse.Names
         print(f"  WARNING: other processes used more than {BUSY_NEIGHBOUR:.0%} of a core during "
               f"{len(busy)} point(s) (column 'cpu rest'): those figures are pessimistic")
     decoding = "each screen parses" if args.parse_each else "screens of a process share decodes"
+    writes = ("one transaction per record" if args.single_record
+              else "one write_many per step")
+    print(f"  sources: a step every {args.source_step * 1000:g} ms; Sitroom's writer: {writes}")
     print(f"  {os.cpu_count()} cores shared by server, writer, load generator ({args.load_procs} "
           f"Node processes, {decoding}) and Redis; window {args.seconds:.0f} s after "
           f"{args.warmup:.0f} s warm-up per point; code {code_version()}; "
@@ -854,6 +867,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="every screen JSON-parses every message itself, as a browser does "
                              "(default: the screens of a Node process share each decode, so "
                              "the load generator leaves the cores to the server)")
+    parser.add_argument("--source-step", type=float, default=SOURCE_STEP,
+                        help="seconds between the sources' commits (Sitroom's writer) or "
+                             f"additions (the baseline's generator) (default {SOURCE_STEP})")
+    parser.add_argument("--single-record", action="store_true",
+                        help="Sitroom's writer commits each record in its own transaction "
+                             "(Store.write) instead of one write_many per step")
     parser.add_argument("--settle", type=float, default=5.0,
                         help="seconds to wait at most, before each point, for other processes "
                              "to leave the cores idle (default 5)")
@@ -861,9 +880,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help=f"flush tick of both servers, seconds (default Sitroom's, {TICK})")
     args = parser.parse_args(argv)
     if (args.seconds < 3 or args.warmup < 0 or args.settle < 0 or args.load_procs < 1
-            or args.rate_clients < 1):
+            or args.rate_clients < 1 or not 0.001 <= args.source_step <= 1):
         parser.error("needs --seconds >= 3, --warmup and --settle >= 0, --load-procs and "
-                     "--rate-clients >= 1")
+                     "--rate-clients >= 1, 0.001 <= --source-step <= 1")
     if shutil.which("node") is None or shutil.which("redis-server") is None:
         parser.error("needs node (and npm) and redis-server on PATH")
     return args

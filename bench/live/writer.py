@@ -2,12 +2,16 @@
 
 It writes Incident records with dashboard.store at a fixed rate and wakes the hub the way a feed
 worker does (RedisNotifier.publish as a store listener), so the hub reads them from the log.
+Every `step` seconds it commits every event due by then in one write_many (a feed worker lands
+each poll in one write_many too); with `single_record`, each record in a transaction of its own
+(Store.write), for the cost of the smallest commits.
 
     python bench/live/writer.py DATABASE_URL REDIS_URL
 
 Protocol on stdin/stdout, one JSON object a line:
     -> {"ready": true}                                          once the store is open
-    <- {"rate": events/s, "start_ms": epoch ms, "end_ms": epoch ms, "window": [from_ms, to_ms]}
+    <- {"rate": events/s, "start_ms": epoch ms, "end_ms": epoch ms, "window": [from_ms, to_ms],
+        "step": seconds, "single_record": bool}
     -> {"window_events": n, "last_seq": seq, "behind_ms": ms, "write_ms_max": ms}
 """
 
@@ -28,7 +32,6 @@ from dashboard.live.notify import RedisNotifier  # noqa: E402
 from dashboard.model import Event, Incident, Marking, Severity  # noqa: E402
 from dashboard.store import Store, open_store  # noqa: E402
 
-STEP_SECONDS = 0.010  # one write_many every 10 ms carrying every event due by then
 ENTITY_POOL = 2000  # incidents updated round-robin: the map stays a fixed size while it moves
 # Every marking a police screen cleared for TLP:RED sees: the strict ones owned by the police.
 OWNERS = ((Marking.GREEN, "rescue"), (Marking.AMBER, "health"), (Marking.AMBER_STRICT, "police"),
@@ -63,8 +66,12 @@ def incident(run_id: int, n: int) -> Incident:
                     severity=Severity.MODERATE, geometry=shapely.Point(lon, lat))
 
 
-def run(store: Store, rate: float, start_ms: int, end_ms: int) -> tuple[float, float]:
-    """Write `rate` events/s from start_ms to end_ms; return (ms behind schedule, longest write)."""
+def run(store: Store, rate: float, start_ms: int, end_ms: int, step_seconds: float,
+        single_record: bool) -> tuple[float, float]:
+    """Write `rate` events/s from start_ms to end_ms; return (ms behind schedule, longest write).
+
+    The longest write is one step's commit(s), however many transactions they took.
+    """
     time.sleep(max(0.0, start_ms / 1000 - time.time()))
     made = 0
     behind_ms = longest_ms = 0.0
@@ -74,11 +81,16 @@ def run(store: Store, rate: float, start_ms: int, end_ms: int) -> tuple[float, f
         behind_ms = max(behind_ms, now_ms - start_ms - (made + 1) * 1000 / rate)
         if due > 0:
             started = time.perf_counter()
-            store.write_many([incident(start_ms, made + k) for k in range(due)], actor="bench")
+            records = [incident(start_ms, made + k) for k in range(due)]
+            if single_record:
+                for record in records:
+                    store.write(record, actor="bench")
+            else:
+                store.write_many(records, actor="bench")
             longest_ms = max(longest_ms, (time.perf_counter() - started) * 1000)
             made += due
         step += 1
-        time.sleep(max(0.0, start_ms / 1000 + step * STEP_SECONDS - time.time()))
+        time.sleep(max(0.0, start_ms / 1000 + step * step_seconds - time.time()))
     return max(0.0, behind_ms), longest_ms
 
 
@@ -92,7 +104,8 @@ def main() -> None:
     tally = Tally(tuple(plan["window"]))
     store.subscribe(tally)
     behind_ms, longest_ms = run(store, float(plan["rate"]), int(plan["start_ms"]),
-                                int(plan["end_ms"]))
+                                int(plan["end_ms"]), float(plan["step"]),
+                                bool(plan["single_record"]))
     print(json.dumps({"window_events": tally.window_events, "last_seq": tally.last_seq,
                       "behind_ms": behind_ms, "write_ms_max": longest_ms}), flush=True)
     store.close()
