@@ -226,6 +226,7 @@ class SourceResult:
     last_seq: int
     behind_ms: float
     longest_write_ms: float | None = None  # the writer's slowest write_many (Sitroom only)
+    store_us: float | None = None  # the writer's CPU inside the store per event (Sitroom only)
 
 
 @dataclass
@@ -389,7 +390,7 @@ class WriterSource:
     def result(self) -> SourceResult:
         report = read_json_line(self.process, 60, "writer")
         return SourceResult(report["window_events"], report["last_seq"], report["behind_ms"],
-                            report["write_ms_max"])
+                            report["write_ms_max"], report["store_us_per_event"])
 
     def close(self) -> None:
         self.processes.stop(self.process)
@@ -747,8 +748,10 @@ def print_rates(points: list[Point]) -> None:
 def print_costs(points: list[Point]) -> None:
     """What each event cost each role, and what each screen was sent: where the systems differ.
 
-    CPU per event made is comparable between the systems at the same rate; messages per screen
-    and characters per delta received show whether one sends more or larger frames.
+    CPU per event made is comparable between the systems at the same rate; "in store" is the
+    part of the writer's spent inside Store.write/write_many (over all its events, warm-up
+    included). Messages per screen and characters per delta received show whether one sends
+    more or larger frames.
     """
     rows = []
     for p in points:
@@ -756,13 +759,13 @@ def print_costs(points: list[Point]) -> None:
         roles = [p.cpu_us_per_event(v) for v in (cpu.server, cpu.writer, cpu.load, cpu.redis)]
         total = sum(v for v in roles if v is not None)
         screen_seconds = p.clients * p.seconds
-        rows.append([p.system, str(p.clients), fmt(p.rate), *(fmt(v) for v in roles), fmt(total),
-                     fmt(p.load.messages / screen_seconds, 1),
+        rows.append([p.system, str(p.clients), fmt(p.rate), *(fmt(v) for v in roles),
+                     fmt(p.source.store_us), fmt(total), fmt(p.load.messages / screen_seconds, 1),
                      fmt(p.load.chars / p.deltas if p.deltas else math.nan)])
     print_table("(3) Cost per event at each point (CPU microseconds per event made, by "
                 "role; frames each screen received)",
                 ["system", "screens", "ev/s", "us server", "us writer", "us load", "us redis",
-                 "us total", "msgs/s/screen", "chars/delta"], rows)
+                 "(in store)", "us total", "msgs/s/screen", "chars/delta"], rows)
 
 
 def code_version() -> str:
