@@ -13,17 +13,21 @@ its events come from another process (bench/live/writer.py) writing Incidents in
 store, as a feed worker would: every --source-step (10 ms) it commits, in one write_many, every
 event due by then (at 2,000 events/s, 20 records a transaction; at 100 events/s, one), and
 publishes one wake-up on Redis. With --single-record it commits each record in a transaction of
-its own (Store.write), the costliest way to land events. The baseline's generator adds what is
-due on the same step. The baseline (bench/live/baseline_server.py) is Flask-SocketIO in
-the same async mode with the same coalescing but no store and no filtering. The screens are real
-socket.io-client connections in Node (bench/live/load.js), all cleared to see every event; each
-delta's latency is its arrival time minus its ts (commit or generation time, epoch ms). The
-screens of one Node process share the JSON decode of identical messages unless --parse-each.
+its own (Store.write), the costliest way to land events. The baseline (bench/live/
+baseline_server.py) is Flask-SocketIO in the same async mode with the same coalescing but no
+store and no filtering; its generator adds what is due on the same step, deltas shaped and sized
+as Sitroom's. The screens are real socket.io-client connections in Node (bench/live/load.js),
+all cleared to see every event; each delta's latency is its arrival time minus its ts (epoch
+ms): Sitroom's is the event's time in the store, taken as its transaction starts (so the write
+itself is counted), the baseline's its generation time. The screens of one Node process share
+the JSON decode of identical messages unless --parse-each.
 
 Everything shares this machine's cores, so the CPU seconds of the server, the writer, the load
 generator, Redis and everything else are printed for each point; a point run while other work
 took the cores is measured once more. Figures go to stdout as tables, each beside its target;
-progress goes to stderr. Every process started is stopped, also on error, Ctrl-C or SIGTERM.
+a last table gives each role's CPU per event and what each screen received (messages, characters
+per delta), to compare the systems event for event. Progress goes to stderr. Every process
+started is stopped, also on error, Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
