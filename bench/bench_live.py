@@ -6,19 +6,28 @@ Run from the repository root:
                                [--rate-clients 500] [--seconds 10] [--warmup 3]
                                [--only sitroom|baseline] [--refine 1] [--load-procs 2]
                                [--settle 5] [--tick 0.025] [--parse-each]
+                               [--source-step 0.010] [--single-record]
 
 Sitroom is the real `sitroom serve` (gevent) on a SQLite file, woken by a throwaway redis-server;
 its events come from another process (bench/live/writer.py) writing Incidents into the same
-store, as a feed worker would. The baseline (bench/live/baseline_server.py) is Flask-SocketIO in
-the same async mode with the same coalescing but no store and no filtering. The screens are real
-socket.io-client connections in Node (bench/live/load.js), all cleared to see every event; each
-delta's latency is its arrival time minus its ts (commit or generation time, epoch ms). The
-screens of one Node process share the JSON decode of identical messages unless --parse-each.
+store, as a feed worker would: every --source-step (10 ms) it commits, in one write_many, every
+event due by then (at 2,000 events/s, 20 records a transaction; at 100 events/s, one), and
+publishes one wake-up on Redis. With --single-record it commits each record in a transaction of
+its own (Store.write), the costliest way to land events. The baseline (bench/live/
+baseline_server.py) is Flask-SocketIO in the same async mode with the same coalescing but no
+store and no filtering; its generator adds what is due on the same step, deltas shaped and sized
+as Sitroom's. The screens are real socket.io-client connections in Node (bench/live/load.js),
+all cleared to see every event; each delta's latency is its arrival time minus its ts (epoch
+ms): Sitroom's is the event's time in the store, taken as its transaction starts (so the write
+itself is counted), the baseline's its generation time. The screens of one Node process share
+the JSON decode of identical messages unless --parse-each.
 
 Everything shares this machine's cores, so the CPU seconds of the server, the writer, the load
 generator, Redis and everything else are printed for each point; a point run while other work
 took the cores is measured once more. Figures go to stdout as tables, each beside its target;
-progress goes to stderr. Every process started is stopped, also on error, Ctrl-C or SIGTERM.
+a last table gives each role's CPU per event and what each screen received (messages, characters
+per delta), to compare the systems event for event. Progress goes to stderr. Every process
+started is stopped, also on error, Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -60,6 +69,7 @@ LIVE = ROOT / "bench" / "live"
 AUTH = {"agency": "police", "clearance": "TLP:RED"}  # sees every event the sources make
 TICK = Settings.model_fields["live_tick"].default  # Sitroom's default, given to both servers
 LATENCY_RATE = 100.0  # events/s for figure (1)
+SOURCE_STEP = 0.010  # seconds between a source's commits (writer) or additions (baseline)
 LEAD_MS = 500  # from sending the plan to the first event: every process is waiting by then
 CHECK_AFTER_MS = 1000  # a screen must hold every event of the window this long after it
 SOURCE_SHORT = 0.97  # a source that made less than this share of its events fell behind
@@ -193,16 +203,20 @@ class Plan:
     start_ms: int  # first event
     window: tuple[int, int]  # events with ts in here are measured; the source stops at its end
     check_at: int  # screens' cursors are read here
+    step: float = SOURCE_STEP  # seconds: a source makes (or commits) what is due this often
+    single_record: bool = False  # Sitroom's writer: one transaction per record
 
     @classmethod
-    def starting_soon(cls, rate: float, warmup: float, seconds: float) -> Plan:
+    def starting_soon(cls, rate: float, args: argparse.Namespace) -> Plan:
         start = now_ms() + LEAD_MS
-        window = (start + int(warmup * 1000), start + int((warmup + seconds) * 1000))
-        return cls(rate, start, window, window[1] + CHECK_AFTER_MS)
+        window = (start + int(args.warmup * 1000), start + int((args.warmup + args.seconds) * 1000))
+        return cls(rate, start, window, window[1] + CHECK_AFTER_MS, args.source_step,
+                   args.single_record)
 
     def source_message(self) -> dict[str, Any]:
         return {"rate": self.rate, "start_ms": self.start_ms, "end_ms": self.window[1],
-                "window": list(self.window)}
+                "window": list(self.window), "step": self.step,
+                "single_record": self.single_record}
 
     def load_message(self) -> dict[str, Any]:
         return {"window": list(self.window), "check_at": self.check_at}
@@ -216,6 +230,7 @@ class SourceResult:
     last_seq: int
     behind_ms: float
     longest_write_ms: float | None = None  # the writer's slowest write_many (Sitroom only)
+    store_us: float | None = None  # the writer's CPU inside the store per event (Sitroom only)
 
 
 @dataclass
@@ -227,6 +242,8 @@ class LoadResult:
     cursors: list[int] = field(default_factory=list)  # at the check
     gaps: int = 0
     disconnects: int = 0
+    messages: int = 0  # batch messages all screens received while the window lasted
+    chars: int = 0  # and the text they came in
 
     def merge(self, report: dict[str, Any]) -> None:
         self.hist.update({int(ms): n for ms, n in report["hist"].items()})
@@ -238,6 +255,8 @@ class LoadResult:
         self.cursors += report["cursors"]
         self.gaps += report["gaps"]
         self.disconnects += report["disconnects"]
+        self.messages += report["messages"]
+        self.chars += report["chars"]
 
     def percentile(self, p: float) -> float:
         """Nearest-rank percentile of the latencies, in ms (1 ms resolution)."""
@@ -293,7 +312,17 @@ class Point:
     def received(self) -> float:
         """Deltas measured over those expected (every screen, every event of the window)."""
         expected = self.source.window_events * self.clients
-        return sum(self.load.hist.values()) / expected if expected else 0.0
+        return self.deltas / expected if expected else 0.0
+
+    @property
+    def deltas(self) -> int:
+        return sum(self.load.hist.values())
+
+    def cpu_us_per_event(self, seconds: float | None) -> float | None:
+        """CPU microseconds a role spent per event made in the window (None: no such role)."""
+        if seconds is None or not self.source.window_events:
+            return None
+        return seconds / self.source.window_events * 1e6
 
     @property
     def complete(self) -> int:
@@ -365,7 +394,7 @@ class WriterSource:
     def result(self) -> SourceResult:
         report = read_json_line(self.process, 60, "writer")
         return SourceResult(report["window_events"], report["last_seq"], report["behind_ms"],
-                            report["write_ms_max"])
+                            report["write_ms_max"], report["store_us_per_event"])
 
     def close(self) -> None:
         self.processes.stop(self.process)
@@ -569,7 +598,7 @@ def measure(processes: Processes, system: System, clients: int, rate: float,
     screens: list[subprocess.Popen] = []
     try:
         screens = start_screens(processes, system.url, clients, system.last_seq(), args)
-        plan = Plan.starting_soon(rate, args.warmup, args.seconds)
+        plan = Plan.starting_soon(rate, args)
         for process in screens:
             send_json_line(process, plan.load_message())
         source.begin(plan)
@@ -720,6 +749,29 @@ def print_rates(points: list[Point]) -> None:
                  "lagged", *CPU_HEADER, "sustained"], rows)
 
 
+def print_costs(points: list[Point]) -> None:
+    """What each event cost each role, and what each screen was sent: where the systems differ.
+
+    CPU per event made is comparable between the systems at the same rate; "in store" is the
+    part of the writer's spent inside Store.write/write_many (over all its events, warm-up
+    included). Messages per screen and characters per delta received show whether one sends
+    more or larger frames.
+    """
+    rows = []
+    for p in points:
+        cpu = p.cpu
+        roles = [p.cpu_us_per_event(v) for v in (cpu.server, cpu.writer, cpu.load, cpu.redis)]
+        total = sum(v for v in roles if v is not None)
+        screen_seconds = p.clients * p.seconds
+        rows.append([p.system, str(p.clients), fmt(p.rate), *(fmt(v) for v in roles),
+                     fmt(p.source.store_us), fmt(total), fmt(p.load.messages / screen_seconds, 1),
+                     fmt(p.load.chars / p.deltas if p.deltas else math.nan)])
+    print_table("(3) Cost per event at each point (CPU microseconds per event made, by "
+                "role; frames each screen received)",
+                ["system", "screens", "ev/s", "us server", "us writer", "us load", "us redis",
+                 "(in store)", "us total", "msgs/s/screen", "chars/delta"], rows)
+
+
 def code_version() -> str:
     """The commit measured (and whether the tree differed from it), to tell runs apart."""
     def git(*words: str) -> str:
@@ -767,6 +819,9 @@ def print_summary(latency: list[Point], rates: list[Point], args: argparse.Names
         print(f"  WARNING: other processes used more than {BUSY_NEIGHBOUR:.0%} of a core during "
               f"{len(busy)} point(s) (column 'cpu rest'): those figures are pessimistic")
     decoding = "each screen parses" if args.parse_each else "screens of a process share decodes"
+    writes = ("one transaction per record" if args.single_record
+              else "one write_many per step")
+    print(f"  sources: a step every {args.source_step * 1000:g} ms; Sitroom's writer: {writes}")
     print(f"  {os.cpu_count()} cores shared by server, writer, load generator ({args.load_procs} "
           f"Node processes, {decoding}) and Redis; window {args.seconds:.0f} s after "
           f"{args.warmup:.0f} s warm-up per point; code {code_version()}; "
@@ -819,6 +874,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="every screen JSON-parses every message itself, as a browser does "
                              "(default: the screens of a Node process share each decode, so "
                              "the load generator leaves the cores to the server)")
+    parser.add_argument("--source-step", type=float, default=SOURCE_STEP,
+                        help="seconds between the sources' commits (Sitroom's writer) or "
+                             f"additions (the baseline's generator) (default {SOURCE_STEP})")
+    parser.add_argument("--single-record", action="store_true",
+                        help="Sitroom's writer commits each record in its own transaction "
+                             "(Store.write) instead of one write_many per step")
     parser.add_argument("--settle", type=float, default=5.0,
                         help="seconds to wait at most, before each point, for other processes "
                              "to leave the cores idle (default 5)")
@@ -826,9 +887,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help=f"flush tick of both servers, seconds (default Sitroom's, {TICK})")
     args = parser.parse_args(argv)
     if (args.seconds < 3 or args.warmup < 0 or args.settle < 0 or args.load_procs < 1
-            or args.rate_clients < 1):
+            or args.rate_clients < 1 or not 0.001 <= args.source_step <= 1):
         parser.error("needs --seconds >= 3, --warmup and --settle >= 0, --load-procs and "
-                     "--rate-clients >= 1")
+                     "--rate-clients >= 1, 0.001 <= --source-step <= 1")
     if shutil.which("node") is None or shutil.which("redis-server") is None:
         parser.error("needs node (and npm) and redis-server on PATH")
     return args
@@ -852,6 +913,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_latency(sorted(latency, key=lambda p: (p.clients, p.system)))
     if rates:
         print_rates(sorted(rates, key=lambda p: (p.system, p.rate)))
+    print_costs(sorted(latency + rates, key=lambda p: (p.clients, p.rate, p.system)))
     print_summary(latency, rates, args, time.perf_counter() - started)
     return 0
 

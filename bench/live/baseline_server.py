@@ -13,8 +13,9 @@ HTTP control, for the benchmark only:
     GET  /healthz  -> "ok"
     GET  /stats    -> {"seq": last seq generated, "clients": screens connected}
     POST /load     {"rate": events/s, "start_ms": epoch ms, "end_ms": epoch ms,
-                    "window": [from_ms, to_ms]}
-                   -> generates from start_ms to end_ms, then answers with what it made
+                    "window": [from_ms, to_ms], "step": seconds}
+                   -> generates from start_ms to end_ms, adding what is due every `step`
+                      (the step of Sitroom's writer), then answers with what it made
                       {"window_events": n, "last_seq": seq, "behind_ms": ms}
 """
 
@@ -39,7 +40,6 @@ from dashboard.live.transport import share_encoded_frames, socketio_options  # n
 
 NAMESPACE = "/cop"
 ROOM = "everyone"
-STEP_SECONDS = 0.010  # the generator adds what is due every 10 ms, as the bench's writer does
 MAX_BODY_BYTES = 1_048_576  # Sitroom's default max_body_bytes
 ENTITY_POOL = 2000  # ids cycled round-robin, as the bench's writer does
 MARKINGS = (("TLP:GREEN", "rescue"), ("TLP:AMBER", "health"), ("TLP:AMBER+STRICT", "police"),
@@ -107,11 +107,11 @@ class Coalescer:
 
 
 def generate(coalescer: Coalescer, rate: float, start_ms: int, end_ms: int,
-             window: tuple[int, int]) -> dict[str, Any]:
+             window: tuple[int, int], step_seconds: float) -> dict[str, Any]:
     """Make `rate` events/s from start_ms to end_ms; report what fell in the window."""
     socketio = coalescer.socketio
     socketio.sleep(max(0.0, start_ms / 1000 - time.time()))
-    made = in_window = 0
+    made = in_window = step = 0
     behind_ms = 0.0
     while (now := time.time()) * 1000 < end_ms:
         due = int((now * 1000 - start_ms) * rate / 1000) - made
@@ -124,7 +124,8 @@ def generate(coalescer: Coalescer, rate: float, start_ms: int, end_ms: int,
             made += due
             if window[0] <= ts <= window[1]:
                 in_window += due
-        socketio.sleep(STEP_SECONDS)
+        step += 1  # on the writer's schedule: steps at start + k * step, not k sleeps apart
+        socketio.sleep(max(0.0, start_ms / 1000 + step * step_seconds - time.time()))
     return {"window_events": in_window, "last_seq": coalescer.seq,
             "behind_ms": max(0.0, behind_ms)}
 
@@ -169,7 +170,7 @@ def build(tick: float) -> tuple[flask.Flask, SocketIO]:
     def load() -> dict[str, Any]:
         body = flask.request.get_json()
         return generate(coalescer, float(body["rate"]), int(body["start_ms"]),
-                        int(body["end_ms"]), tuple(body["window"]))
+                        int(body["end_ms"]), tuple(body["window"]), float(body["step"]))
 
     socketio.start_background_task(coalescer.run)
     return app, socketio

@@ -17,7 +17,10 @@
  *   stdout {"ready": n}                      once every screen is connected
  *   stdin  {"window": [from_ms, to_ms], "check_at": ms}
  *   stdout {"hist": {ms: count}, "seconds": [[sum ms, count], ...], "cursors": [...],
- *           "gaps": n, "disconnects": n}   at check_at, with every screen's cursor then
+ *           "gaps": n, "disconnects": n,
+ *           "messages": n, "chars": n}      at check_at, with every screen's cursor then;
+ *                                          messages and characters received (all screens)
+ *                                          while the window lasted, by arrival time
  */
 "use strict";
 
@@ -31,12 +34,29 @@ const HIST_MS = 60000; // latencies above a minute land in the last bucket
 const DECODED_KEPT = 32; // distinct message texts remembered by the shared decoder
 
 const config = JSON.parse(process.argv[2]);
-const stats = { hist: new Uint32Array(HIST_MS + 1), seconds: [], gaps: 0, disconnects: 0 };
+const stats = {
+  hist: new Uint32Array(HIST_MS + 1), seconds: [], gaps: 0, disconnects: 0, messages: 0, chars: 0,
+};
 let window_ = [Infinity, -Infinity];
 const screens = [];
 
+function arrivedInWindow() {
+  const now = Date.now();
+  return now >= window_[0] && now <= window_[1];
+}
+
+// Counts the text every screen receives in the window (what its WebSocket delivered and the
+// browser would decode), so that the two servers' frame sizes can be compared.
+class CountingDecoder extends parser.Decoder {
+  add(obj) {
+    if (typeof obj === "string" && arrivedInWindow()) { stats.chars += obj.length; }
+    super.add(obj);
+  }
+}
+const countingParser = { ...parser, Decoder: CountingDecoder };
+
 const decoded = new Map(); // short key -> {text, packet}, oldest first
-class SharedDecoder extends parser.Decoder {
+class SharedDecoder extends CountingDecoder {
   decodeString(text) {
     // Hashing a whole 10 KB text per screen costs nearly what parsing it does: look it up by
     // its length and ends (a batch's start names its range), then confirm with a plain compare.
@@ -54,6 +74,7 @@ const sharedParser = { ...parser, Decoder: SharedDecoder };
 function onBatch(screen, msg) {
   const now = Date.now();
   if (msg.from > screen.cursor) { stats.gaps += 1; }
+  if (now >= window_[0] && now <= window_[1]) { stats.messages += 1; }
   for (const delta of msg.d) {
     if (delta.s <= screen.cursor) { continue; }
     if (delta.ts < window_[0] || delta.ts > window_[1]) { continue; }
@@ -72,7 +93,7 @@ function connect(index) {
     const screen = { cursor: config.auth.cursor, acked: config.auth.cursor, socket: null };
     const socket = io(config.url + "/cop", {
       transports: ["websocket"], forceNew: true, reconnection: false, timeout: 20000,
-      auth: config.auth, parser: config.shareDecode ? sharedParser : parser,
+      auth: config.auth, parser: config.shareDecode ? sharedParser : countingParser,
     });
     screen.socket = socket;
     socket.on("batch", (msg) => onBatch(screen, msg));
@@ -122,6 +143,7 @@ function measure(plan) {
     const report = {
       hist: sparse(stats.hist), seconds: Array.from(stats.seconds, (b) => b || [0, 0]),
       cursors: screens.map((s) => s.cursor), gaps: stats.gaps, disconnects: stats.disconnects,
+      messages: stats.messages, chars: stats.chars,
     };
     process.stdout.write(JSON.stringify(report) + "\n", () => { closeAll(); process.exit(0); });
   }, Math.max(0, plan.check_at - Date.now()));

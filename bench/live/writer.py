@@ -2,13 +2,22 @@
 
 It writes Incident records with dashboard.store at a fixed rate and wakes the hub the way a feed
 worker does (RedisNotifier.publish as a store listener), so the hub reads them from the log.
+Every `step` seconds it commits every event due by then in one write_many (a feed worker lands
+each poll in one write_many too); with `single_record`, each record in a transaction of its own
+(Store.write), for the cost of the smallest commits.
 
     python bench/live/writer.py DATABASE_URL REDIS_URL
 
 Protocol on stdin/stdout, one JSON object a line:
     -> {"ready": true}                                          once the store is open
-    <- {"rate": events/s, "start_ms": epoch ms, "end_ms": epoch ms, "window": [from_ms, to_ms]}
-    -> {"window_events": n, "last_seq": seq, "behind_ms": ms, "write_ms_max": ms}
+    <- {"rate": events/s, "start_ms": epoch ms, "end_ms": epoch ms, "window": [from_ms, to_ms],
+        "step": seconds, "single_record": bool}
+    -> {"window_events": n, "last_seq": seq, "behind_ms": ms, "write_ms_max": ms,
+        "store_us_per_event": us}
+store_us_per_event is this process's CPU time inside Store.write/write_many (the store's write
+path and its listeners: the Redis wake-up and the bench's tally) over every event it wrote, the
+rest of its CPU being the records' making and the schedule: what the store costs, apart from
+what the bench itself spends.
 """
 
 from __future__ import annotations
@@ -28,7 +37,6 @@ from dashboard.live.notify import RedisNotifier  # noqa: E402
 from dashboard.model import Event, Incident, Marking, Severity  # noqa: E402
 from dashboard.store import Store, open_store  # noqa: E402
 
-STEP_SECONDS = 0.010  # one write_many every 10 ms carrying every event due by then
 ENTITY_POOL = 2000  # incidents updated round-robin: the map stays a fixed size while it moves
 # Every marking a police screen cleared for TLP:RED sees: the strict ones owned by the police.
 OWNERS = ((Marking.GREEN, "rescue"), (Marking.AMBER, "health"), (Marking.AMBER_STRICT, "police"),
@@ -63,23 +71,46 @@ def incident(run_id: int, n: int) -> Incident:
                     severity=Severity.MODERATE, geometry=shapely.Point(lon, lat))
 
 
-def run(store: Store, rate: float, start_ms: int, end_ms: int) -> tuple[float, float]:
-    """Write `rate` events/s from start_ms to end_ms; return (ms behind schedule, longest write)."""
+@dataclass
+class Run:
+    """How the writing went: ms behind schedule, the longest step's write(s), CPU in the store."""
+
+    made: int = 0
+    behind_ms: float = 0.0
+    longest_ms: float = 0.0
+    store_cpu_s: float = 0.0
+
+
+def run(store: Store, rate: float, start_ms: int, end_ms: int, step_seconds: float,
+        single_record: bool) -> Run:
+    """Write `rate` events/s from start_ms to end_ms.
+
+    The longest write is one step's commit(s), however many transactions they took.
+    """
     time.sleep(max(0.0, start_ms / 1000 - time.time()))
     made = 0
-    behind_ms = longest_ms = 0.0
+    result = Run()
     step = 0
     while (now_ms := time.time() * 1000) < end_ms:
         due = int((now_ms - start_ms) * rate / 1000) - made
-        behind_ms = max(behind_ms, now_ms - start_ms - (made + 1) * 1000 / rate)
+        result.behind_ms = max(result.behind_ms, now_ms - start_ms - (made + 1) * 1000 / rate)
         if due > 0:
             started = time.perf_counter()
-            store.write_many([incident(start_ms, made + k) for k in range(due)], actor="bench")
-            longest_ms = max(longest_ms, (time.perf_counter() - started) * 1000)
+            records = [incident(start_ms, made + k) for k in range(due)]
+            cpu = time.process_time()
+            if single_record:
+                for record in records:
+                    store.write(record, actor="bench")
+            else:
+                store.write_many(records, actor="bench")
+            result.store_cpu_s += time.process_time() - cpu
+            result.longest_ms = max(result.longest_ms, (time.perf_counter() - started) * 1000)
             made += due
         step += 1
-        time.sleep(max(0.0, start_ms / 1000 + step * STEP_SECONDS - time.time()))
-    return max(0.0, behind_ms), longest_ms
+        time.sleep(max(0.0, start_ms / 1000 + step * step_seconds - time.time()))
+    result.behind_ms = max(0.0, result.behind_ms)
+    result.made = made
+    return result
 
 
 def main() -> None:
@@ -91,10 +122,12 @@ def main() -> None:
     plan = json.loads(sys.stdin.readline())
     tally = Tally(tuple(plan["window"]))
     store.subscribe(tally)
-    behind_ms, longest_ms = run(store, float(plan["rate"]), int(plan["start_ms"]),
-                                int(plan["end_ms"]))
+    done = run(store, float(plan["rate"]), int(plan["start_ms"]), int(plan["end_ms"]),
+               float(plan["step"]), bool(plan["single_record"]))
     print(json.dumps({"window_events": tally.window_events, "last_seq": tally.last_seq,
-                      "behind_ms": behind_ms, "write_ms_max": longest_ms}), flush=True)
+                      "behind_ms": done.behind_ms, "write_ms_max": done.longest_ms,
+                      "store_us_per_event": done.store_cpu_s / max(1, done.made) * 1e6}),
+          flush=True)
     store.close()
 
 
