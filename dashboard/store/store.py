@@ -10,10 +10,9 @@ both backends.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import islice
@@ -290,8 +289,7 @@ class Store:
     def _notify(self, batch: _Batch) -> None:
         if not (self._listeners and batch.events):
             return
-        committed = [Event.model_validate({**row, "payload": _loads(row["payload"])})
-                     for row in batch.events]
+        committed = [_event({**row, "payload": _loads(row["payload"])}) for row in batch.events]
         for listener in self._listeners:
             try:
                 listener(committed)
@@ -484,7 +482,7 @@ class Store:
         stmt = (select(events).where(events.c.seq > seq, visible_to(events, viewer))
                 .order_by(events.c.seq).limit(limit))
         with self.engine.connect() as conn:
-            return [_event(row) for row in conn.execute(stmt)]
+            return [_event(row._mapping) for row in conn.execute(stmt)]
 
     def log_after(self, seq: int, limit: int = 1000) -> list[Event]:
         """Every event after seq, unfiltered, oldest first.
@@ -494,7 +492,7 @@ class Store:
         """
         stmt = select(events).where(events.c.seq > seq).order_by(events.c.seq).limit(limit)
         with self.engine.connect() as conn:
-            return [_event(row) for row in conn.execute(stmt)]
+            return [_event(row._mapping) for row in conn.execute(stmt)]
 
     def expired(self, now: datetime) -> list[tuple[str, str]]:
         """(entity id, version) of every current record whose `expires` has passed.
@@ -527,7 +525,7 @@ class Store:
         stmt = (select(events).where(events.c.entity_id == entity, visible_to(events, viewer))
                 .order_by(events.c.seq))
         with self.engine.connect() as conn:
-            return [_event(row) for row in conn.execute(stmt)]
+            return [_event(row._mapping) for row in conn.execute(stmt)]
 
     def count(self, viewer: Viewer) -> int:
         """How many current entities the viewer may see."""
@@ -649,7 +647,7 @@ def _with_payload(rows, q: Query, order=None):
 
 
 def _loads(value: str | dict[str, Any]) -> dict[str, Any]:
-    return json.loads(value) if isinstance(value, str) else value
+    return orjson.loads(value) if isinstance(value, str) else value
 
 
 def _geom(wkb: bytes | None) -> BaseGeometry | None:
@@ -675,15 +673,18 @@ def _record_from_payload(payload: dict[str, Any], geom: BaseGeometry | None) -> 
     return RECORD_TYPES[Kind(payload["kind"])].model_validate(data, context=TRUSTED)
 
 
-def _event(row: Row) -> Event:
-    """An event as the log holds it: every value was validated when it was written, so it is
-    constructed without validating again (the hub reads thousands a second)."""
-    prior = None if row.prior_marking is None else Marking(row.prior_marking)
+def _event(row: Mapping[str, Any]) -> Event:
+    """An event as the log holds it (a row read, or one just written): every value was
+    validated when it was written, so it is constructed without validating again (the hub
+    reads thousands a second)."""
+    prior = row["prior_marking"]
     return Event.model_construct(
-        seq=row.seq, time=row.time, actor=row.actor, action=Action(row.action),
-        entity_kind=Kind(row.entity_kind), entity_id=row.entity_id, marking=Marking(row.marking),
-        agency=row.agency, prior_marking=prior, prior_agency=row.prior_agency, source=row.source,
-        source_id=row.source_id, version=row.version, payload=row.payload)
+        seq=row["seq"], time=row["time"], actor=row["actor"], action=Action(row["action"]),
+        entity_kind=Kind(row["entity_kind"]), entity_id=row["entity_id"],
+        marking=Marking(row["marking"]), agency=row["agency"],
+        prior_marking=None if prior is None else Marking(prior),
+        prior_agency=row["prior_agency"], source=row["source"], source_id=row["source_id"],
+        version=row["version"], payload=row["payload"])
 
 
 def _geometry_to_test(q: Query, boxes: list[BBox] | None):
