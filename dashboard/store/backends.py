@@ -37,8 +37,7 @@ WRITER_LOCK_ID = 0x5172_0001  # PostgreSQL advisory lock serialising writers (se
 COPY_FROM_ROWS = 50  # PostgreSQL: batches this big go through COPY
 MMAP_BYTES = 1 << 32  # SQLite: address space to map the file into (not memory used)
 WRITER_CACHE_KIB = 512 * 1024  # SQLite: the writer's page cache, at most
-PAGE_BYTES = 16384  # SQLite: page size of new files
-WAL_CHECKPOINT_PAGES = 4096  # SQLite: WAL pages (64 MB) before the writer checkpoints
+WAL_CHECKPOINT_PAGES = 16384  # SQLite: WAL pages (64 MB) before the writer checkpoints
 
 
 class Backend:
@@ -136,7 +135,7 @@ class SQLiteBackend(Backend):
     name = "sqlite"
     # A failing bulk statement fails the whole write transaction, which is rolled back: no
     # statement needs undoing on its own, so none needs a statement journal (a copy of every
-    # page each row's statement touches: at 16 KB pages, most of an insert's time).
+    # page each row's statement touches, made for every row).
     on_error = " OR FAIL"
 
     def prepare(self, engine: Engine) -> None:
@@ -150,8 +149,6 @@ class SQLiteBackend(Backend):
             # IMMEDIATE (take the write lock up front) instead of failing on upgrade.
             dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
-            # Only a new file takes it (before WAL): its rows of about 1 KB, several per page.
-            cursor.execute(f"PRAGMA page_size={PAGE_BYTES}")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
