@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from dashboard.feeds.base import FeedDefaults, gc_paused, validation_reason
+from dashboard.feeds.base import FeedDefaults, validation_reason
 from dashboard.feeds.bulk import build_records
 from dashboard.feeds.profiles import _usgs_fields, parse_usgs
+from dashboard.gc_pause import gc_paused
 from dashboard.model import Kind, Marking, Record, Severity, parse_record
 
 DEFAULTS = FeedDefaults(source="usgs-test", agency="usgs", marking=Marking.CLEAR)

@@ -14,12 +14,9 @@ warnings that do not stop the item (schema problems) to count in the feed's heal
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 import json
-import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -27,6 +24,7 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from dashboard.feeds.bulk import build_records
+from dashboard.gc_pause import gc_paused
 from dashboard.geometry import GeometryError
 from dashboard.model import Kind, Marking, Record, parse_record
 
@@ -149,37 +147,6 @@ def parse_time(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     raise ValueError(f"not a time: {value!r}")
-
-
-_gc_lock = threading.Lock()
-_gc_pauses = 0
-_gc_was_enabled = False
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Hold the cycle collector off while a big document becomes records and is written.
-
-    Decoding and building allocate millions of objects that all stay alive (the JSON tree, the
-    records, the rows), and each allocation burst makes the collector traverse everything alive
-    again: ~40% of a USGS parse. Nothing is lost by waiting: parsing makes no reference
-    cycles, and whatever cycles other threads make meanwhile are collected when the pause ends
-    (seconds, for the biggest documents). Pauses nest and may overlap across threads;
-    collection resumes (if it was on) when the last one ends.
-    """
-    global _gc_pauses, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pauses == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_was_enabled:
-                gc.enable()
 
 
 Fields = dict[str, Any]

@@ -25,10 +25,10 @@ from dashboard.feeds.base import (
     Parts,
     add_items,
     content_hash,
-    gc_paused,
     parse_time,
     whole,
 )
+from dashboard.gc_pause import gc_paused
 
 BOM = codecs.BOM_UTF8
 PART_ITEMS = 5_000  # features per part: half a write_many transaction, ~0.1 s to build

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
-from dashboard.feeds.base import Parsed, Parts, gc_paused
+from dashboard.feeds.base import Parsed, Parts
+from dashboard.gc_pause import gc_paused
 from dashboard.model import Record
 
 DEPTH = 3  # parts parsed ahead of the writer (a part is PART_ITEMS features)

@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql import Subquery
 
+from dashboard.gc_pause import gc_paused
 from dashboard.geometry import BBox, bbox_parts, check_geometry, circle_bbox, distance_m
 from dashboard.layers.features import feature_from_payload
 from dashboard.model import (
@@ -165,10 +166,11 @@ class Store:
         """Create or update many records, CHUNK per transaction; progress(n) after each."""
         results: list[WriteResult] = []
         it = iter(records)
-        while chunk := list(islice(it, CHUNK)):
-            results.extend(self._write([(r, None) for r in chunk], actor))
-            if progress:
-                progress(len(chunk))
+        with gc_paused():
+            while chunk := list(islice(it, CHUNK)):
+                results.extend(self._write([(r, None) for r in chunk], actor))
+                if progress:
+                    progress(len(chunk))
         return results
 
     def remove(self, entity: str, *, actor: str, reason: str = "",
