@@ -26,6 +26,7 @@ from dashboard.model import (
     Viewer,
 )
 from dashboard.store import Query, StoreError, open_store
+from dashboard.store.cells import cell_of_row, cells_of
 from dashboard.store.schema import entities, entity_versions, events
 
 HELSINKI = (24.94, 60.17)
@@ -140,6 +141,32 @@ def test_update_keeps_history_and_state_as_of(store):
     old_box = (24.93, 60.16, 24.945, 60.18)
     assert ids(store.query(ALL, Query(bbox=old_box, as_of=created.seq))) == {"a"}
     assert store.query(ALL, Query(bbox=old_box)) == []
+
+
+def test_a_moved_entity_is_found_where_it_is_now(store):
+    """Rows are keyed by place (store.cells): a move within a cell keeps the row, a move to
+    another cell re-keys it, also when one batch moves it twice; boxes find it only where it
+    is now, and the old places only as of then."""
+    here, near, far = (24.9410, 60.1710), (24.9411, 60.1711), (25.30, 60.40)
+    first = store.write(incident("a", *here), actor="t")
+    rid = row_ids(store)
+    store.write(incident("a", *near, version="2"), actor="t")
+    assert row_ids(store) == rid  # the same cell
+    moved = store.write_many([incident("a", *far, version="3"),
+                              incident("a", *here, version="4"),
+                              incident("a", *far, version="5")], actor="t")
+    assert row_ids(store) != rid
+    assert [cell_of_row(r) for r in row_ids(store)] == cells_of([far * 2])
+    around = lambda lon, lat: (lon - 0.001, lat - 0.001, lon + 0.001, lat + 0.001)  # noqa: E731
+    assert ids(store.query(ALL, Query(bbox=around(*far)))) == {"a"}
+    assert store.features(ALL, Query(bbox=around(*here)))[1] == []
+    assert ids(store.query(ALL, Query(bbox=around(*here), as_of=first.seq))) == {"a"}
+    assert ids(store.query(ALL, Query(bbox=around(*here), as_of=moved[1].seq))) == {"a"}
+
+
+def row_ids(store) -> list[int]:
+    with store.engine.connect() as conn:
+        return list(conn.execute(select(entities.c.rid)).scalars())
 
 
 def test_state_as_of_a_time(store):

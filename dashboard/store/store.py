@@ -124,6 +124,7 @@ class _Batch:
     archive: list[dict[str, Any]] = field(default_factory=list)  # stored states superseded
     history: list[dict[str, Any]] = field(default_factory=list)  # batch states superseded
     removals: list[str] = field(default_factory=list)
+    stored_rids: dict[str, int] = field(default_factory=dict)  # updated entities' row ids now
     results: list[WriteResult] = field(default_factory=list)
 
 
@@ -261,6 +262,7 @@ class Store:
                 batch.archive.append({"b_entity": eid, "b_seq": seq})
                 pending[eid] = row
                 batch.updates.append(row)
+                batch.stored_rids[eid] = prior.rid
             else:
                 pending[eid] = row
                 batch.inserts.append(row)
@@ -284,7 +286,12 @@ class Store:
         if batch.inserts:
             insert_many(conn, entities, batch.inserts)
         if batch.updates:
-            self.backend.update_many(conn, entities, batch.updates, key="entity_id")
+            # The row id is set only where it changes: setting it moves the row and re-indexes
+            # it, even to the same value.
+            stored = batch.stored_rids
+            rows = [row if row["rid"] != stored[row["entity_id"]]
+                    else {k: v for k, v in row.items() if k != "rid"} for row in batch.updates]
+            self.backend.update_many(conn, entities, rows, key="entity_id")
         if batch.removals:
             conn.execute(delete(entities).where(entities.c.entity_id.in_(batch.removals)))
 
