@@ -8,8 +8,10 @@
   of the log (a system-versioned table, as in SQL:2011). A state is copied here only when it
   is superseded, so creating a record costs no history row.
 
-Geometry is WKB in a BLOB on SQLite (spatial index: an R*Tree kept by triggers, see the first
-migration) and a PostGIS `geometry(Geometry, 4326)` with a GiST index on PostgreSQL.
+Geometry is WKB in a BLOB on SQLite and a PostGIS `geometry(Geometry, 4326)` with a GiST index
+on PostgreSQL. On SQLite, current entities are found by their row ids, which are keyed by place
+(store.cells), and those bigger than a point also through an R*Tree; versions through an R*Tree
+of their own. Both R*Trees are kept by triggers (migrations 0001 and 0004).
 """
 
 from __future__ import annotations
