@@ -37,7 +37,6 @@ WRITER_LOCK_ID = 0x5172_0001  # PostgreSQL advisory lock serialising writers (se
 COPY_FROM_ROWS = 50  # PostgreSQL: batches this big go through COPY
 MMAP_BYTES = 1 << 32  # SQLite: address space to map the file into (not memory used)
 WRITER_CACHE_KIB = 512 * 1024  # SQLite: the writer's page cache, at most
-WAL_CHECKPOINT_PAGES = 16384  # SQLite: WAL pages (64 MB) before the writer checkpoints
 
 
 class Backend:
@@ -167,11 +166,7 @@ class SQLiteBackend(Backend):
     def prepare_writer(self, conn: Connection) -> None:
         # The writer's cache survives its own commits: room for the indexes it keeps updating.
         # (On the driver's connection: a statement through SQLAlchemy would begin a transaction.)
-        driver = conn.connection.driver_connection
-        driver.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
-        # Index pages touched by every transaction are copied into the file once per
-        # checkpoint: fewer, larger checkpoints copy each of them fewer times.
-        driver.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+        conn.connection.driver_connection.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
 
     def begin_write(self, conn: Connection) -> None:
         # The "begin" listener above issues BEGIN IMMEDIATE for connections marked as writers.
