@@ -31,7 +31,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from dashboard.geometry import BBox
 from dashboard.store.cells import covering
-from dashboard.store.schema import UTCDateTime, entities
+from dashboard.store.schema import STATE_COLUMNS, UTCDateTime, entities
 
 WRITER_LOCK_ID = 0x5172_0001  # PostgreSQL advisory lock serialising writers (seq = commit order)
 COPY_FROM_ROWS = 50  # PostgreSQL: batches this big go through COPY
@@ -126,6 +126,19 @@ class Backend:
     def current_states(self, conn: Connection, ids: list[str]) -> list[Row]:
         """(entity_id, kind, marking, agency, rid) of the current entities among ids."""
         raise NotImplementedError
+
+    def archive(self, conn: Connection, superseded: list[tuple[str, int]]) -> None:
+        """Copy the current state of each (entity, superseding seq) into the history, closed
+        at that seq: one statement for the batch."""
+        mark = self.placeholder("", None)
+        rows = ", ".join([f"({mark}, {mark})"] * len(superseded))
+        columns = ", ".join(STATE_COLUMNS)
+        conn.exec_driver_sql(
+            f"WITH superseded(entity, seq) AS (VALUES {rows}) "
+            f"INSERT INTO entity_versions ({columns}, valid_from_seq, valid_to_seq) "
+            f"SELECT {', '.join('e.' + c for c in STATE_COLUMNS)}, e.seq, superseded.seq "
+            f"FROM superseded JOIN entities e ON e.entity_id = superseded.entity",
+            tuple(value for pair in superseded for value in pair))
 
 
 class SQLiteBackend(Backend):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import islice
@@ -32,7 +33,6 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    text,
     union_all,
 )
 from sqlalchemy.engine import Connection, Row
@@ -121,7 +121,7 @@ class _Batch:
     events: list[dict[str, Any]] = field(default_factory=list)
     inserts: list[dict[str, Any]] = field(default_factory=list)  # new entities
     updates: list[dict[str, Any]] = field(default_factory=list)  # changed entities
-    archive: list[dict[str, Any]] = field(default_factory=list)  # stored states superseded
+    archive: list[tuple[str, int]] = field(default_factory=list)  # (entity, superseding seq)
     history: list[dict[str, Any]] = field(default_factory=list)  # batch states superseded
     removals: list[str] = field(default_factory=list)
     stored_rids: dict[str, int] = field(default_factory=dict)  # updated entities' row ids now
@@ -167,11 +167,15 @@ class Store:
         """Create or update many records, CHUNK per transaction; progress(n) after each."""
         results: list[WriteResult] = []
         it = iter(records)
-        with gc_paused():
-            while chunk := list(islice(it, CHUNK)):
+        chunk = list(islice(it, CHUNK))
+        # Only a load of several chunks gains from holding the collector off: after a small
+        # batch, the collection it put off runs at once.
+        with gc_paused() if len(chunk) == CHUNK else nullcontext():
+            while chunk:
                 results.extend(self._write([(r, None) for r in chunk], actor))
                 if progress:
                     progress(len(chunk))
+                chunk = list(islice(it, CHUNK))
         return results
 
     def remove(self, entity: str, *, actor: str, reason: str = "",
@@ -193,7 +197,7 @@ class Store:
                 "idempotency_key": idempotency_key, "payload": {"reason": reason},
             }
             batch = _Batch(events=[row], removals=[entity],
-                           archive=[{"b_entity": entity, "b_seq": seq}],
+                           archive=[(entity, seq)],
                            results=[WriteResult(seq, entity, Action.REMOVED)])
             self._flush(conn, batch)
         self._notify(batch)
@@ -259,7 +263,7 @@ class Store:
                                       "valid_from_seq": earlier["seq"], "valid_to_seq": seq})
                 earlier.update(row)
             elif prior:
-                batch.archive.append({"b_entity": eid, "b_seq": seq})
+                batch.archive.append((eid, seq))
                 pending[eid] = row
                 batch.updates.append(row)
                 batch.stored_rids[eid] = prior.rid
@@ -280,7 +284,7 @@ class Store:
         if batch.events:
             insert_many(conn, events, batch.events)
         if batch.archive:  # before the updates below overwrite the states being archived
-            conn.execute(ARCHIVE, batch.archive)
+            self.backend.archive(conn, batch.archive)
         if batch.history:
             insert_many(conn, entity_versions, batch.history)
         if batch.inserts:
@@ -591,13 +595,6 @@ class _WriteTransaction:
 # Kinds whose stored fields are all plain JSON values, so a row can be trusted as it is read.
 # (An alert's info blocks are nested models and go through validation.)
 FLAT_KINDS = frozenset({Kind.REPORT, Kind.INCIDENT, Kind.UNIT, Kind.ANNOTATION})
-
-# Copies an entity's current state into the history, closed at the superseding event.
-ARCHIVE = text(
-    f"INSERT INTO entity_versions ({', '.join(STATE_COLUMNS)}, valid_from_seq, valid_to_seq) "
-    f"SELECT {', '.join(STATE_COLUMNS)}, seq, :b_seq FROM entities WHERE entity_id = :b_entity"
-)
-
 
 def _entity_row(record: Record, eid: str, rid: int, wkb: bytes | None, bounds: list[float],
                 seq: int, texts: _Texts) -> dict[str, Any]:
