@@ -44,6 +44,7 @@ class Backend:
 
     name = ""
     on_error = ""  # conflict clause of the bulk statements
+    marker = ""  # the driver's parameter marker
 
     def prepare(self, engine: Engine) -> None:
         """Set connection options once, when the engine is made."""
@@ -130,8 +131,7 @@ class Backend:
     def archive(self, conn: Connection, superseded: list[tuple[str, int]]) -> None:
         """Copy the current state of each (entity, superseding seq) into the history, closed
         at that seq: one statement for the batch."""
-        mark = self.placeholder("", None)
-        rows = ", ".join([f"({mark}, {mark})"] * len(superseded))
+        rows = ", ".join([f"({self.marker}, {self.marker})"] * len(superseded))
         columns = ", ".join(STATE_COLUMNS)
         conn.exec_driver_sql(
             f"WITH superseded(entity, seq) AS (VALUES {rows}) "
@@ -149,6 +149,7 @@ class SQLiteBackend(Backend):
     # statement needs undoing on its own, so none needs a statement journal (a copy of every
     # page each row's statement touches, made for every row).
     on_error = " OR FAIL"
+    marker = "?"
 
     def prepare(self, engine: Engine) -> None:
         database = make_url(str(engine.url)).database
@@ -186,7 +187,7 @@ class SQLiteBackend(Backend):
         pass
 
     def placeholder(self, name: str, column_type) -> str:
-        return "?"
+        return self.marker
 
     def encode_geometries(self, geoms: list) -> list:
         return list(shapely.to_wkb(geoms, output_dimension=2))
@@ -248,6 +249,7 @@ class PostGISBackend(Backend):
     """PostgreSQL with PostGIS: GiST-indexed geometry; writers serialised by an advisory lock."""
 
     name = "postgresql"
+    marker = "%s"
 
     def prepare(self, engine: Engine) -> None:
         @event.listens_for(engine, "connect")
@@ -267,7 +269,7 @@ class PostGISBackend(Backend):
     def placeholder(self, name: str, column_type) -> str:
         if name == "geom":
             return "%s::geometry"
-        return "%s::jsonb" if isinstance(column_type, JSON) else "%s"
+        return "%s::jsonb" if isinstance(column_type, JSON) else self.marker
 
     def encode_geometries(self, geoms: list) -> list:
         # Hex EWKB with the SRID: PostGIS reads it as geometry text input, in INSERT and COPY.
