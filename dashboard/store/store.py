@@ -552,6 +552,7 @@ class Store:
             if self._write_conn is not None:
                 self._write_conn.close()
                 self._write_conn = None
+        self.backend.close()
         self.engine.dispose()
 
 
@@ -586,6 +587,7 @@ class _WriteTransaction:
         try:
             if exc_type is None:
                 self.tx.commit()
+                self.store.backend.committed()
             else:
                 self.tx.rollback()
         finally:
