@@ -23,10 +23,9 @@ from sqlalchemy import (
     event,
     func,
     or_,
-    select,
     text,
 )
-from sqlalchemy.engine import Connection, Row, make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.sql.elements import ColumnElement
 
 from dashboard.geometry import BBox
@@ -38,6 +37,8 @@ WRITER_LOCK_ID = 0x5172_0001  # PostgreSQL advisory lock serialising writers (se
 COPY_FROM_ROWS = 50  # PostgreSQL: batches this big go through COPY
 MMAP_BYTES = 1 << 32  # SQLite: address space to map the file into (not memory used)
 WRITER_CACHE_KIB = 512 * 1024  # SQLite: the writer's page cache, at most
+
+Cursor = Any  # the driver's own cursor (sqlite3 or psycopg), which the writer uses directly
 
 
 class Backend:
@@ -53,7 +54,7 @@ class Backend:
     def prepare_writer(self, conn: Connection) -> None:
         """Options for the store's one long-lived writer connection."""
 
-    def begin_write(self, conn: Connection) -> None:
+    def begin_write(self, cur: Cursor) -> None:
         """Start a write transaction that no other writer runs beside."""
         raise NotImplementedError
 
@@ -67,17 +68,17 @@ class Backend:
         """Geometries (or None) as this backend's insert values expect them."""
         raise NotImplementedError
 
-    def insert_many(self, conn: Connection, table, rows: list[dict[str, Any]]) -> None:
-        """Insert rows (all with the same keys) straight through the driver.
+    # The writer's statements go to the driver's cursor, in the driver's SQL: SQLAlchemy's
+    # execution costs 30-130 µs a statement, most of a one-record write's seven, and its
+    # per-row parameter processing more than the database's own work in bulk.
 
-        The bulk path: SQLAlchemy's per-row parameter processing costs more than the database's
-        own work at tens of thousands of rows a second, so values are adapted here, once.
-        """
+    def insert_many(self, cur: Cursor, table, rows: list[dict[str, Any]]) -> None:
+        """Insert rows (all with the same keys), values adapted here, once."""
         columns = tuple(rows[0])
         sql, adapters = self._statement(table, columns)
-        self._run(conn, sql, adapters, columns, rows)
+        cur.executemany(sql, _adapted(rows, columns, adapters))
 
-    def update_many(self, conn: Connection, table, rows: list[dict[str, Any]], key: str) -> None:
+    def update_many(self, cur: Cursor, table, rows: list[dict[str, Any]], key: str) -> None:
         """Update rows matched by the `key` column, as insert_many; one statement for each set
         of columns the rows have."""
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -86,11 +87,7 @@ class Backend:
         for names, group in groups.items():
             columns = tuple(c for c in names if c != key) + (key,)
             sql, adapters = self._statement(table, columns, key)
-            self._run(conn, sql, adapters, columns, group)
-
-    @staticmethod
-    def _run(conn: Connection, sql: str, adapters, columns, rows) -> None:
-        conn.exec_driver_sql(sql, _adapted(rows, columns, adapters))
+            cur.executemany(sql, _adapted(group, columns, adapters))
 
     @cache  # noqa: B019 (one statement per table and column set, for the process's life)
     def _statement(self, table, columns: tuple[str, ...], key: str | None = None
@@ -119,28 +116,52 @@ class Backend:
     def adapt_time(self, value: datetime | None) -> Any:
         return value
 
+    def read_time(self, value: Any) -> datetime:
+        """A timestamp as the driver returns it, as an aware UTC datetime."""
+        return value.astimezone(UTC)
+
+    def any_of(self, values: list) -> tuple[str, tuple]:
+        """SQL testing a column against any of values (`column {sql}`), and its parameters."""
+        raise NotImplementedError
+
     def index_filter(self, table, boxes: list[BBox], seq: int | None = None) -> ColumnElement:
         """Rows whose bounding box meets one of the boxes (and, for versions, current at seq)."""
         raise NotImplementedError
 
-    # The writer's lookups, in the driver's SQL: they take a different number of values on
-    # every call, so SQLAlchemy would compile them anew each time (1.7 ms for a batch of 20,
-    # more than the database's own work).
+    def last_event(self, cur: Cursor) -> tuple[int, datetime] | None:
+        """(seq, time) of the last event in the log, if any."""
+        cur.execute("SELECT seq, time FROM events ORDER BY seq DESC LIMIT 1")
+        row = cur.fetchone()
+        return None if row is None else (row[0], self.read_time(row[1]))
 
-    def seen_versions(self, conn: Connection, pairs: list[tuple[str, str]]) -> list[Row]:
+    def replayed(self, cur: Cursor, keys: list[str]) -> list[tuple]:
+        """(idempotency_key, seq, entity_id, action) of the events written with these keys."""
+        test, values = self.any_of(keys)
+        cur.execute("SELECT idempotency_key, seq, entity_id, action FROM events "
+                    f"WHERE idempotency_key {test}", values)
+        return cur.fetchall()
+
+    def seen_versions(self, cur: Cursor, pairs: list[tuple[str, str]]) -> list[tuple]:
         """(entity_id, version, seq, action) of the events with one of these (id, version)."""
         raise NotImplementedError
 
-    def current_states(self, conn: Connection, ids: list[str]) -> list[Row]:
+    def current_states(self, cur: Cursor, ids: list[str]) -> list[tuple]:
         """(entity_id, kind, marking, agency, rid) of the current entities among ids."""
-        raise NotImplementedError
+        test, values = self.any_of(ids)
+        cur.execute("SELECT entity_id, kind, marking, agency, rid FROM entities "
+                    f"WHERE entity_id {test}", values)
+        return cur.fetchall()
 
-    def archive(self, conn: Connection, superseded: list[tuple[str, int]]) -> None:
+    def delete_entities(self, cur: Cursor, ids: list[str]) -> None:
+        test, values = self.any_of(ids)
+        cur.execute(f"DELETE FROM entities WHERE entity_id {test}", values)
+
+    def archive(self, cur: Cursor, superseded: list[tuple[str, int]]) -> None:
         """Copy the current state of each (entity, superseding seq) into the history, closed
         at that seq: one statement for the batch."""
         rows = ", ".join([f"({self.marker}, {self.marker})"] * len(superseded))
         columns = ", ".join(STATE_COLUMNS)
-        conn.exec_driver_sql(
+        cur.execute(
             f"WITH superseded(entity, seq) AS (VALUES {rows}) "
             f"INSERT INTO entity_versions ({columns}, valid_from_seq, valid_to_seq) "
             f"SELECT {', '.join('e.' + c for c in STATE_COLUMNS)}, e.seq, superseded.seq "
@@ -183,8 +204,8 @@ class SQLiteBackend(Backend):
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            write = conn.get_execution_options().get("sitroom_write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            if not conn.get_execution_options().get("sitroom_write", False):
+                conn.exec_driver_sql("BEGIN")  # the writer begins in begin_write
 
     def prepare_writer(self, conn: Connection) -> None:
         # The writer's cache survives its own commits: room for the indexes it keeps updating.
@@ -195,9 +216,9 @@ class SQLiteBackend(Backend):
             driver.execute(f"PRAGMA wal_autocheckpoint={WRITER_BACKSTOP_PAGES}")
             self.checkpointer.start()
 
-    def begin_write(self, conn: Connection) -> None:
-        # The "begin" listener above issues BEGIN IMMEDIATE for connections marked as writers.
-        pass
+    def begin_write(self, cur: Cursor) -> None:
+        # IMMEDIATE: the write lock up front, so the transaction never fails on upgrading.
+        cur.execute("BEGIN IMMEDIATE")
 
     def committed(self) -> None:
         if self.checkpointer is not None:
@@ -219,7 +240,7 @@ class SQLiteBackend(Backend):
         # The same text SQLAlchemy's SQLite DateTime writes, so comparisons in SQL stay exact.
         if value is None:
             return None
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
     def index_filter(self, table, boxes: list[BBox], seq: int | None = None) -> ColumnElement:
         """Current entities: the row-id ranges covering each box (rows are keyed by place, see
@@ -249,21 +270,23 @@ class SQLiteBackend(Backend):
                      **({"seq": seq} if seq is not None else {}))
         return sub.columns(**{key: Integer()})
 
-    def seen_versions(self, conn: Connection, pairs: list[tuple[str, str]]) -> list[Row]:
+    def read_time(self, value: str) -> datetime:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+    def any_of(self, values: list) -> tuple[str, tuple]:
+        return f"IN ({', '.join(['?'] * len(values))})", tuple(values)
+
+    def seen_versions(self, cur: Cursor, pairs: list[tuple[str, str]]) -> list[tuple]:
         """A join, not `(id, version) IN (...)`: SQLite plans that IN as a scan of the whole log,
         while the join probes the unique index once per pair.
         """
         rows = ", ".join(["(?, ?)"] * len(pairs))
-        return conn.exec_driver_sql(
+        cur.execute(
             f"WITH pairs(a, b) AS (VALUES {rows}) "
             f"SELECT e.entity_id, e.version, e.seq, e.action FROM pairs JOIN events e "
             f"ON e.entity_id = pairs.a AND e.version = pairs.b AND e.version IS NOT NULL",
-            tuple(value for pair in pairs for value in pair)).all()
-
-    def current_states(self, conn: Connection, ids: list[str]) -> list[Row]:
-        return conn.exec_driver_sql(
-            f"SELECT entity_id, kind, marking, agency, rid FROM entities "
-            f"WHERE entity_id IN ({', '.join(['?'] * len(ids))})", tuple(ids)).all()
+            tuple(value for pair in pairs for value in pair))
+        return cur.fetchall()
 
 
 class PostGISBackend(Backend):
@@ -282,10 +305,10 @@ class PostGISBackend(Backend):
                 cursor.execute("SET cursor_tuple_fraction = 1.0")
             dbapi_conn.commit()
 
-    def begin_write(self, conn: Connection) -> None:
+    def begin_write(self, cur: Cursor) -> None:
         # Without this, two transactions could commit seq 11 before seq 10, and a reader
         # catching up "after 10" would miss one for good.
-        conn.execute(select(func.pg_advisory_xact_lock(WRITER_LOCK_ID)))
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK_ID,))
 
     def placeholder(self, name: str, column_type) -> str:
         if name == "geom":
@@ -297,31 +320,28 @@ class PostGISBackend(Backend):
         with_srid = shapely.set_srid(shapely.force_2d(geoms), 4326)
         return list(shapely.to_wkb(with_srid, hex=True, include_srid=True))
 
-    def insert_many(self, conn: Connection, table, rows: list[dict[str, Any]]) -> None:
+    def insert_many(self, cur: Cursor, table, rows: list[dict[str, Any]]) -> None:
         """COPY, PostgreSQL's bulk path: several times faster than INSERT for big batches."""
         if len(rows) < COPY_FROM_ROWS:
-            super().insert_many(conn, table, rows)
+            super().insert_many(cur, table, rows)
             return
         columns = tuple(rows[0])
         _, adapters = self._statement(table, columns)
-        raw = conn.connection.dbapi_connection
-        with raw.cursor() as cursor:
-            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-                for values in _adapted(rows, columns, adapters):
-                    copy.write_row(values)
+        with cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for values in _adapted(rows, columns, adapters):
+                copy.write_row(values)
 
     # Thousands of values go as array parameters: one statement text whatever their number.
-    def seen_versions(self, conn: Connection, pairs: list[tuple[str, str]]) -> list[Row]:
-        return conn.exec_driver_sql(
+    def any_of(self, values: list) -> tuple[str, tuple]:
+        return "= ANY(%s)", (list(values),)
+
+    def seen_versions(self, cur: Cursor, pairs: list[tuple[str, str]]) -> list[tuple]:
+        cur.execute(
             "SELECT e.entity_id, e.version, e.seq, e.action "
             "FROM unnest(%s::text[], %s::text[]) AS pairs(a, b) JOIN events e "
             "ON e.entity_id = pairs.a AND e.version = pairs.b AND e.version IS NOT NULL",
-            ([p[0] for p in pairs], [p[1] for p in pairs])).all()
-
-    def current_states(self, conn: Connection, ids: list[str]) -> list[Row]:
-        return conn.exec_driver_sql(
-            "SELECT entity_id, kind, marking, agency, rid FROM entities WHERE entity_id = ANY(%s)",
-            (ids,)).all()
+            ([p[0] for p in pairs], [p[1] for p in pairs]))
+        return cur.fetchall()
 
     def index_filter(self, table, boxes: list[BBox], seq: int | None = None) -> ColumnElement:
         clauses = [
