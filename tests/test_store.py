@@ -8,7 +8,6 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
-from pathlib import Path
 
 import pytest
 import shapely
@@ -30,7 +29,6 @@ from dashboard.model import (
 )
 from dashboard.store import Query, StoreError, open_store
 from dashboard.store.cells import cell_of_row, cells_of
-from dashboard.store.checkpoint import WRITER_BACKSTOP_PAGES
 from dashboard.store.schema import entities, entity_versions, events
 
 HELSINKI = (24.94, 60.17)
@@ -526,23 +524,3 @@ def test_sqlite_checkpoints_run_beside_the_writer_not_in_its_commits(sqlite_stor
     while checkpointer.thread_ident is not None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert checkpointer.thread_ident is None
-
-
-def test_sqlite_log_starts_again_while_commits_keep_coming(sqlite_store, tmp_path):
-    """A live writer commits again before a passive checkpoint can let the log be started
-    again from its beginning: without the checkpointer's restarts the log grew to the
-    writer's 64 MB backstop (a checkpoint inside a commit, the stall it exists to avoid)."""
-    reader = open_store(f"sqlite:///{sqlite_store.engine.url.database}")
-    try:
-        for i in range(600):  # 12,000 moving incidents, 20 a commit, as the live bench writes
-            sqlite_store.write_many(
-                [incident(str(i % 100 * 20 + k), 24 + i % 500 / 300, 60, version=str(i))
-                 for k in range(20)], actor="test")
-            if i % 5 == 0:
-                reader.log_after(0, limit=50)  # a screen's catch-up: a reader on the log
-            time.sleep(0.002)
-        assert sqlite_store.backend.checkpointer.runs > 0
-        wal = Path(f"{sqlite_store.engine.url.database}-wal").stat().st_size
-        assert wal < WRITER_BACKSTOP_PAGES * 4096 / 2
-    finally:
-        reader.close()

@@ -6,8 +6,7 @@ write in eight paid for the others (a 4 MB copy and an fsync: the slowest writes
 bench). Here one OS thread per writing store copies the log while the writer goes on: SQLite
 lets a checkpoint run beside a writer, and the driver releases the GIL while it runs. The
 writer keeps a checkpoint of its own only as a backstop, for a log grown past
-WRITER_BACKSTOP_PAGES (the thread stopped, or readers pinning old pages). A log copied back is
-started again from its beginning (see _checkpoint), so it stays a few MB under live writing.
+WRITER_BACKSTOP_PAGES (the thread stopped, or readers pinning old pages).
 """
 
 from __future__ import annotations
@@ -21,8 +20,6 @@ log = logging.getLogger(__name__)
 
 INTERVAL = 0.2  # seconds between checkpoints while commits arrive
 WRITER_BACKSTOP_PAGES = 16384  # 64 MB of 4 KB pages
-REWIND_FRAMES = 1000  # a log this long (4 MB) is started again once it is all copied
-RESTART_WAIT_MS = 20  # how long a restart waits for the writer or readers to let go
 
 
 class Checkpointer:
@@ -53,7 +50,6 @@ class Checkpointer:
     def _run(self) -> None:
         self.thread_ident = os_thread_ident()
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.execute(f"PRAGMA busy_timeout={RESTART_WAIT_MS}")
         seen = 0
         try:
             while not self._stopped:
@@ -62,22 +58,11 @@ class Checkpointer:
                     continue
                 seen = self._commits
                 try:
-                    self._checkpoint(conn)
+                    # PASSIVE: copies what no reader still needs, never waits for a lock.
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self.runs += 1
                 except sqlite3.Error as exc:
                     log.warning("WAL checkpoint of %s failed: %s", self.path, exc)
         finally:
             conn.close()
             self.thread_ident = None
-
-    def _checkpoint(self, conn: sqlite3.Connection) -> None:
-        # PASSIVE copies what no reader still needs and never waits for a lock.
-        _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        self.runs += 1
-        if frames >= REWIND_FRAMES:
-            # Only a checkpoint that sees no writer and no reader on the log lets the next
-            # commit start the log again from its beginning. The writer begins its next
-            # transaction too soon after a passive one for that, so the log would grow to the
-            # backstop. RESTART takes the write lock for the moment it needs (the passive
-            # checkpoint just copied nearly everything); it waits at most RESTART_WAIT_MS for
-            # the writer's transaction or a reader to end, else the next round tries again.
-            conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
