@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 
@@ -501,26 +499,3 @@ def test_limit_with_an_exact_spatial_test_widens_until_enough_pass(store):
     as_of = Query(bbox=box.bbox, limit=3, as_of=store.last_seq())
     assert [r.source_id for r in store.query(ALL, as_of)] == ["hit-0", "hit-1", "hit-2"]
     assert len(store.query(ALL, Query(bbox=box.bbox, limit=50))) == 5
-
-
-def test_sqlite_checkpoints_run_beside_the_writer_not_in_its_commits(sqlite_store):
-    """A commit never copies the WAL back (the slowest live writes did); a thread of the
-    store's does, and stops with the store."""
-    checkpointer = sqlite_store.backend.checkpointer
-    sqlite_store.write(incident("a"), actor="test")
-    writer = sqlite_store._write_conn.connection.driver_connection
-    assert writer.execute("PRAGMA wal_autocheckpoint").fetchone()[0] > 1000  # a backstop only
-    deadline = time.monotonic() + 5
-    while checkpointer.runs == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert checkpointer.runs >= 1
-    assert checkpointer.thread_ident not in (None, threading.get_ident())
-    # Everything committed is in the database file now: a reader of the file alone finds it.
-    path = sqlite_store.engine.url.database
-    with sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True) as copy:
-        assert copy.execute("SELECT count(*) FROM entities").fetchone()[0] == 1
-    sqlite_store.close()
-    deadline = time.monotonic() + 5
-    while checkpointer.thread_ident is not None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert checkpointer.thread_ident is None

@@ -30,7 +30,6 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from dashboard.geometry import BBox
 from dashboard.store.cells import covering
-from dashboard.store.checkpoint import WRITER_BACKSTOP_PAGES, Checkpointer
 from dashboard.store.schema import STATE_COLUMNS, UTCDateTime, entities
 
 WRITER_LOCK_ID = 0x5172_0001  # PostgreSQL advisory lock serialising writers (seq = commit order)
@@ -57,12 +56,6 @@ class Backend:
     def begin_write(self, cur: Cursor) -> None:
         """Start a write transaction that no other writer runs beside."""
         raise NotImplementedError
-
-    def committed(self) -> None:
-        """The writer's transaction committed."""
-
-    def close(self) -> None:
-        """The store is closing: stop whatever the backend runs beside it."""
 
     def encode_geometries(self, geoms: list) -> list:
         """Geometries (or None) as this backend's insert values expect them."""
@@ -173,7 +166,6 @@ class SQLiteBackend(Backend):
     """A single file, no server, no extension: WKB in BLOBs, SQLite's built-in R*Tree, WAL."""
 
     name = "sqlite"
-    checkpointer: Checkpointer | None = None
     # A failing bulk statement fails the whole write transaction, which is rolled back: no
     # statement needs undoing on its own, so none needs a statement journal (a copy of every
     # page each row's statement touches, made for every row).
@@ -184,7 +176,6 @@ class SQLiteBackend(Backend):
         database = make_url(str(engine.url)).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-            self.checkpointer = Checkpointer(database)
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn, _record) -> None:
@@ -210,23 +201,11 @@ class SQLiteBackend(Backend):
     def prepare_writer(self, conn: Connection) -> None:
         # The writer's cache survives its own commits: room for the indexes it keeps updating.
         # (On the driver's connection: a statement through SQLAlchemy would begin a transaction.)
-        driver = conn.connection.driver_connection
-        driver.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
-        if self.checkpointer is not None:  # checkpoints move to their own thread
-            driver.execute(f"PRAGMA wal_autocheckpoint={WRITER_BACKSTOP_PAGES}")
-            self.checkpointer.start()
+        conn.connection.driver_connection.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
 
     def begin_write(self, cur: Cursor) -> None:
         # IMMEDIATE: the write lock up front, so the transaction never fails on upgrading.
         cur.execute("BEGIN IMMEDIATE")
-
-    def committed(self) -> None:
-        if self.checkpointer is not None:
-            self.checkpointer.committed()
-
-    def close(self) -> None:
-        if self.checkpointer is not None:
-            self.checkpointer.stop()
 
     def placeholder(self, name: str, column_type) -> str:
         return self.marker

@@ -544,7 +544,6 @@ class Store:
             if self._write_conn is not None:
                 self._write_conn.close()
                 self._write_conn = None
-        self.backend.close()
         self.engine.dispose()
 
 
@@ -584,7 +583,6 @@ class _WriteTransaction:
             self.cursor.close()
             if exc_type is None:
                 self.tx.commit()
-                self.store.backend.committed()
             else:
                 self.tx.rollback()
         finally:

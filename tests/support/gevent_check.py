@@ -1,8 +1,8 @@
 """Run under gevent (as `sitroom serve` does) and report how the drivers and the hub behave.
 
 Usage: python -m tests.support.gevent_check POSTGRES_URL SQLITE_URL
-Prints one JSON line: how long two 0.5 s PostgreSQL queries took side by side, the OS threads
-the hub emitted from, and how SQLite's WAL checkpoints ran.
+Prints one JSON line: how long two 0.5 s PostgreSQL queries took side by side, and the OS
+threads the hub emitted from.
 """
 
 from gevent import monkey
@@ -36,9 +36,8 @@ def overlap_seconds(url: str) -> float:
     return time.monotonic() - started
 
 
-def emitting_threads(url: str) -> tuple[list[int], dict[str, int | None]]:
-    """Run the demo into a SQLite store with the hub flushing; collect emitting OS threads, and
-    how the store's WAL checkpoints ran (in an OS thread of their own, beside the loop)."""
+def emitting_threads(url: str) -> list[int]:
+    """Run the demo into a SQLite store with the hub flushing; collect emitting OS threads."""
     from dashboard.server import build
 
     store = open_store(url)
@@ -59,10 +58,8 @@ def emitting_threads(url: str) -> tuple[list[int], dict[str, int | None]]:
     gevent.sleep(1.5)
     runner.stop()
     built.hub.stop()
-    checkpointer = store.backend.checkpointer
-    checkpoints = {"runs": checkpointer.runs, "thread": checkpointer.thread_ident}
     store.close()
-    return threads, checkpoints
+    return threads
 
 
 def _room_with_a_member(hub):
@@ -76,11 +73,10 @@ def _room_with_a_member(hub):
 
 if __name__ == "__main__":
     postgres_url, sqlite_url = sys.argv[1], sys.argv[2]
-    threads, checkpoints = emitting_threads(sqlite_url)
+    threads = emitting_threads(sqlite_url)
     print(json.dumps({
         "postgres_two_slow_queries_s": overlap_seconds(postgres_url),
         "emits": len(threads),
         "emitting_threads": sorted(set(threads)),
         "main_thread": real_thread_id(),
-        "checkpoints": checkpoints,
     }))
