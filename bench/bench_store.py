@@ -230,11 +230,11 @@ def latency_figures(backend: str, name: str, times: list[float], rows: list[int]
 def candidate_count(store: Store, box: BBox) -> int:
     """The database's share of a bbox query: index lookup and visibility, counted in SQL.
 
-    Uses the store's own predicates (visible_to, the backend's index_filter), so the gap to the
-    full query is what fetching rows, the exact shapely test and building Records cost.
+    Uses the store's own predicates (visible_to, the backend's spatial index path), so the gap
+    to the full query is what fetching rows, the exact shapely test and building Records cost.
     """
-    stmt = (select(func.count()).select_from(entities)
-            .where(visible_to(entities, VIEWER), store.backend.index_filter(entities, [box])))
+    stmt = store.backend.meeting(
+        select(func.count(entities.c.rid)).where(visible_to(entities, VIEWER)), entities, [box])
     with store.engine.connect() as conn:
         return conn.execute(stmt).scalar_one()
 

@@ -26,7 +26,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import Select, Subquery
+from sqlalchemy.sql.selectable import Join
 
 from dashboard.geometry import BBox
 from dashboard.store.cells import covering
@@ -117,8 +119,10 @@ class Backend:
         """SQL testing a column against any of values (`column {sql}`), and its parameters."""
         raise NotImplementedError
 
-    def index_filter(self, table, boxes: list[BBox], seq: int | None = None) -> ColumnElement:
-        """Rows whose bounding box meets one of the boxes (and, for versions, current at seq)."""
+    def meeting(self, stmt: Select, table, boxes: list[BBox], seq: int | None = None
+                ) -> Select:
+        """stmt (a select of table) limited to rows whose bounding box meets one of the boxes
+        (and, for versions, that were current at seq), found through the spatial index."""
         raise NotImplementedError
 
     def last_event(self, cur: Cursor) -> tuple[int, datetime] | None:
@@ -221,22 +225,44 @@ class SQLiteBackend(Backend):
             return None
         return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
-    def index_filter(self, table, boxes: list[BBox], seq: int | None = None) -> ColumnElement:
-        """Current entities: the row-id ranges covering each box (rows are keyed by place, see
-        store.cells), or, for geometries bigger than a point, the R*Tree, which holds only
-        those; rows of the ranges outside the box are dropped by their bounds. Versions: their
-        R*Tree, which holds every located version with the seqs it was current between.
+    def meeting(self, stmt: Select, table, boxes: list[BBox], seq: int | None = None
+                ) -> Select:
+        """Current entities are read from candidate row-id ranges, driving the join: the
+        ranges covering each box (rows are keyed by place, see store.cells) for points, and
+        the R*Tree, which holds only geometries bigger than a point, for those. Rows of the
+        ranges outside the box are dropped by their bounds. Versions: their R*Tree, which
+        holds every located version with the seqs it was current between.
         """
-        if table is entities:
-            c = table.c
-            runs = [c.rid.between(low, high) for box in boxes for low, high in covering(box)]
-            extents = [c.rid.in_(self._rtree_ids("rid", "entities_rtree", i, box))
-                       for i, box in enumerate(boxes)]
-            meets = [and_(c.minx <= e, c.maxx >= w, c.miny <= n, c.maxy >= s)
-                     for (w, s, e, n) in boxes]
-            return and_(or_(*runs, *extents), or_(*meets))
-        return or_(*[table.c.vid.in_(self._rtree_ids("vid", "versions_rtree", i, box, seq))
-                     for i, box in enumerate(boxes)])
+        if table is not entities:
+            return stmt.where(or_(*[
+                table.c.vid.in_(self._rtree_ids("vid", "versions_rtree", i, box, seq))
+                for i, box in enumerate(boxes)]))
+        c = table.c
+        found = self._candidates(boxes)
+        meets = [and_(c.minx <= e, c.maxx >= w, c.miny <= n, c.maxy >= s)
+                 for (w, s, e, n) in boxes]
+        point = and_(c.minx == c.maxx, c.miny == c.maxy)
+        return (stmt.select_from(_DrivingJoin(found, table, c.rid.between(found.c.lo, found.c.hi)))
+                .where(or_(found.c.extent == 1, point), or_(*meets)))
+
+    @staticmethod
+    def _candidates(boxes: list[BBox]) -> Subquery:
+        """(lo, hi, extent) row-id ranges to read: the boxes' covering ranges, merged, as one
+        JSON parameter (one statement text however many), and each extent the R*Tree finds
+        in a box, once, as a range of its own row id (extent = 1)."""
+        ranges = _merged([r for box in boxes for r in covering(box)])
+        extents = " UNION ".join(
+            f"SELECT rid FROM entities_rtree WHERE minx <= :e{i} AND maxx >= :w{i} "
+            f"AND miny <= :n{i} AND maxy >= :s{i}" for i in range(len(boxes)))
+        params: dict[str, Any] = {"ranges": json.dumps(ranges)}
+        for i, (west, south, east, north) in enumerate(boxes):
+            params.update({f"w{i}": west, f"s{i}": south, f"e{i}": east, f"n{i}": north})
+        return (text("SELECT json_extract(value, '$[0]') AS lo, json_extract(value, '$[1]') "
+                     "AS hi, 0 AS extent FROM json_each(:ranges) "
+                     f"UNION ALL SELECT rid, rid, 1 FROM ({extents})")
+                .bindparams(**params)
+                .columns(lo=Integer(), hi=Integer(), extent=Integer())
+                .subquery("candidates"))
 
     @staticmethod
     def _rtree_ids(key: str, rtree: str, i: int, box: BBox, seq: int | None = None):
@@ -322,12 +348,10 @@ class PostGISBackend(Backend):
             ([p[0] for p in pairs], [p[1] for p in pairs]))
         return cur.fetchall()
 
-    def index_filter(self, table, boxes: list[BBox], seq: int | None = None) -> ColumnElement:
-        clauses = [
-            table.c.geom.op("&&")(func.ST_MakeEnvelope(w, s, e, n, 4326))
-            for (w, s, e, n) in boxes
-        ]
-        return or_(*clauses)
+    def meeting(self, stmt: Select, table, boxes: list[BBox], seq: int | None = None
+                ) -> Select:
+        return stmt.where(or_(*[table.c.geom.op("&&")(func.ST_MakeEnvelope(w, s, e, n, 4326))
+                                for (w, s, e, n) in boxes]))
 
 
 def backend_for(engine: Engine) -> Backend:
@@ -338,6 +362,34 @@ def backend_for(engine: Engine) -> Backend:
         return PostGISBackend()
     raise ValueError(f"unsupported database {name!r}: use sqlite:/// or postgresql://")
 
+
+
+class _DrivingJoin(Join):
+    """`left CROSS JOIN right NOT INDEXED ON ...` on SQLite: the left side (candidate row ids)
+    is read first and each right row by its row id. Without it, the planner, which has no
+    statistics, took a filter's index (kind = 'incident') over the box and read every
+    incident of the table for a map of one district (761 ms instead of 34 at a million)."""
+
+    inherit_cache = True
+
+
+@compiles(_DrivingJoin, "sqlite")
+def _driving_join_sqlite(join: _DrivingJoin, compiler, **kw) -> str:
+    kw.pop("asfrom", None)
+    return (join.left._compiler_dispatch(compiler, asfrom=True, **kw) + " CROSS JOIN "
+            + join.right._compiler_dispatch(compiler, asfrom=True, **kw) + " NOT INDEXED ON "
+            + join.onclause._compiler_dispatch(compiler, **kw))
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Inclusive ranges sorted, overlapping and touching ones joined (no row read twice)."""
+    out: list[list[int]] = []
+    for low, high in sorted(ranges):
+        if out and low <= out[-1][1] + 1:
+            out[-1][1] = max(out[-1][1], high)
+        else:
+            out.append([low, high])
+    return [(low, high) for low, high in out]
 
 
 def _adapted(rows: list[dict[str, Any]], columns: tuple[str, ...], adapters) -> list[tuple]:
