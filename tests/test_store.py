@@ -499,3 +499,20 @@ def test_limit_with_an_exact_spatial_test_widens_until_enough_pass(store):
     as_of = Query(bbox=box.bbox, limit=3, as_of=store.last_seq())
     assert [r.source_id for r in store.query(ALL, as_of)] == ["hit-0", "hit-1", "hit-2"]
     assert len(store.query(ALL, Query(bbox=box.bbox, limit=50))) == 5
+
+
+def test_sqlite_reads_a_box_through_its_ranges_whatever_else_filters(sqlite_store):
+    """With no statistics, SQLite's planner preferred a filter's index (kind, time) over the
+    box, and a map layer's read of one district went through every incident of the table."""
+    from dashboard.store.store import _spatial_filter
+
+    sqlite_store.write(incident("a"), actor="t")
+    q = Query(bbox=(24.9, 60.1, 25.0, 60.2), kinds=("incident",), start=T0, located=True)
+    boxes, _ = _spatial_filter(q)
+    stmt = sqlite_store._narrowed(select(entities.c.feature), entities, ALL, q, boxes)
+    with sqlite_store.engine.connect() as conn:
+        sql = stmt.compile(conn, compile_kwargs={"literal_binds": True})
+        plan = [row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+        assert [r[0] for r in conn.execute(stmt)] == sqlite_store.features(ALL, q)[1]
+    assert "SEARCH entities USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)" in plan
+    assert not [step for step in plan if "ix_entities" in step], plan
