@@ -15,6 +15,7 @@ from dashboard.store import Query
 from dashboard.store.schema import entities, events
 
 AGENCIES = ("police", "customs", "fire")
+ALL_SEEING = Viewer(agency="police", clearance=Marking.RED)
 PROPERTY_SETTINGS = settings(max_examples=40, deadline=None,
                              suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -85,3 +86,52 @@ def test_no_read_returns_a_record_above_the_viewer(store, specs, viewers):
             assert {r.id for r in got} == allowed
         log = [e for e in store.events_after(viewer, 0, limit=100_000) if e.source == source]
         assert all(viewer.can_see(e.marking, e.agency) for e in log)
+
+
+shape_write = st.tuples(
+    st.integers(0, 4),  # source id
+    st.sampled_from(("point", "box", "none", "remove")),
+    st.floats(24.0, 25.0), st.floats(60.0, 60.5),
+    st.floats(0.0, 0.3),  # box size
+)
+
+
+def shaped(source: str, spec, version: int) -> Incident:
+    sid, shape, lon, lat, size = spec
+    geometry = {"point": shapely.Point(lon, lat), "none": None,
+                "box": shapely.box(lon, lat, lon + size + 0.001, lat + size + 0.001)}[shape]
+    return Incident(source=source, source_id=str(sid), version=str(version),
+                    marking=Marking.GREEN, agency="police", geometry=geometry)
+
+
+@PROPERTY_SETTINGS
+@given(steps=st.lists(st.lists(shape_write, min_size=1, max_size=4), max_size=8))
+def test_sqlite_rtrees_index_exactly_the_rows_they_should(sqlite_store, steps):
+    """The R*Trees are written by the backend beside the rows (migration 0005): after any
+    creates, moves between cells, changes of shape and removals, in batches or alone, the
+    entities' R*Tree holds each current extent (bigger than a point) once, with its row id
+    and box, and the versions' R*Tree each located version with its seqs."""
+    store = sqlite_store
+    source = f"prop-{uuid.uuid4()}"
+    version = itertools.count(1)
+    for batch in steps:
+        records = [shaped(source, spec, next(version)) for spec in batch
+                   if spec[1] != "remove"]
+        if records:
+            store.write_many(records, actor="p")
+        for sid in {spec[0] for spec in batch if spec[1] == "remove"}:
+            current = store.query(ALL_SEEING, Query(agencies=["police"]))
+            for record in current:
+                if record.source == source and record.source_id == str(sid):
+                    store.remove(record.id, actor="p")
+    with store.engine.connect() as conn:
+        def rows(sql: str) -> list[tuple]:
+            return sorted(tuple(round(v, 3) if isinstance(v, float) else v for v in row)
+                          for row in conn.exec_driver_sql(sql))
+        assert rows("SELECT rid, minx, maxx, miny, maxy FROM entities_rtree") == rows(
+            "SELECT rid, minx, maxx, miny, maxy FROM entities "
+            "WHERE minx IS NOT NULL AND (minx < maxx OR miny < maxy)")
+        assert rows("SELECT * FROM versions_rtree") == rows(
+            "SELECT vid, minx, maxx, miny, maxy, valid_from_seq, valid_to_seq "
+            "FROM entity_versions WHERE minx IS NOT NULL")
+

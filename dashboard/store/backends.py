@@ -32,9 +32,11 @@ from sqlalchemy.sql.selectable import Join
 
 from dashboard.geometry import BBox
 from dashboard.store.cells import covering
-from dashboard.store.schema import STATE_COLUMNS, UTCDateTime, entities
+from dashboard.store.schema import STATE_COLUMNS, UTCDateTime, entities, entity_versions
 
 WRITER_LOCK_ID = 0x5172_0001  # PostgreSQL advisory lock serialising writers (seq = commit order)
+# SQLite: rows whose box is bigger than a point, the only ones in the entities' R*Tree
+EXTENT = "minx IS NOT NULL AND (minx < maxx OR miny < maxy)"
 COPY_FROM_ROWS = 50  # PostgreSQL: batches this big go through COPY
 MMAP_BYTES = 1 << 32  # SQLite: address space to map the file into (not memory used)
 WRITER_CACHE_KIB = 512 * 1024  # SQLite: the writer's page cache, at most
@@ -214,6 +216,54 @@ class SQLiteBackend(Backend):
     def placeholder(self, name: str, column_type) -> str:
         return self.marker
 
+    # The R*Trees are written here, beside the rows they index, in the same transaction: by
+    # triggers, every statement firing one kept a statement journal (migration 0005).
+
+    def insert_many(self, cur: Cursor, table, rows: list[dict[str, Any]]) -> None:
+        last_vid = self._last_vid(cur) if table is entity_versions else 0
+        super().insert_many(cur, table, rows)
+        if table is entities:
+            extents = [(r["rid"], r["minx"], r["maxx"], r["miny"], r["maxy"])
+                       for r in rows if _is_extent(r)]
+            if extents:
+                cur.executemany("INSERT INTO entities_rtree VALUES (?, ?, ?, ?, ?)", extents)
+        elif table is entity_versions:
+            self._index_versions(cur, last_vid)
+
+    def update_many(self, cur: Cursor, table, rows: list[dict[str, Any]], key: str) -> None:
+        if table is not entities:
+            super().update_many(cur, table, rows, key)
+            return
+        test, values = self.any_of([row[key] for row in rows])
+        cur.execute("DELETE FROM entities_rtree WHERE rid IN (SELECT rid FROM entities "
+                    f"WHERE {key} {test} AND {EXTENT})", values)
+        super().update_many(cur, table, rows, key)
+        cur.execute("INSERT INTO entities_rtree SELECT rid, minx, maxx, miny, maxy "
+                    f"FROM entities WHERE {key} {test} AND {EXTENT}", values)
+
+    def delete_entities(self, cur: Cursor, ids: list[str]) -> None:
+        test, values = self.any_of(ids)
+        cur.execute("DELETE FROM entities_rtree WHERE rid IN "
+                    f"(SELECT rid FROM entities WHERE entity_id {test})", values)
+        super().delete_entities(cur, ids)
+
+    def archive(self, cur: Cursor, superseded: list[tuple[str, int]]) -> None:
+        last_vid = self._last_vid(cur)
+        super().archive(cur, superseded)
+        self._index_versions(cur, last_vid)
+
+    @staticmethod
+    def _last_vid(cur: Cursor) -> int:
+        cur.execute("SELECT coalesce(max(vid), 0) FROM entity_versions")
+        return cur.fetchone()[0]
+
+    @staticmethod
+    def _index_versions(cur: Cursor, after_vid: int) -> None:
+        """Index the versions just appended (row ids above after_vid) with their seqs."""
+        cur.execute("INSERT INTO versions_rtree SELECT vid, minx, maxx, miny, maxy, "
+                    "valid_from_seq, valid_to_seq FROM entity_versions "
+                    "WHERE vid > ? AND minx IS NOT NULL", (after_vid,))
+
     def encode_geometries(self, geoms: list) -> list:
         return list(shapely.to_wkb(geoms, output_dimension=2))
 
@@ -379,6 +429,12 @@ def _driving_join_sqlite(join: _DrivingJoin, compiler, **kw) -> str:
     return (join.left._compiler_dispatch(compiler, asfrom=True, **kw) + " CROSS JOIN "
             + join.right._compiler_dispatch(compiler, asfrom=True, **kw) + " NOT INDEXED ON "
             + join.onclause._compiler_dispatch(compiler, **kw))
+
+
+def _is_extent(row: dict[str, Any]) -> bool:
+    """EXTENT, for a row about to be written."""
+    minx = row["minx"]
+    return minx is not None and (minx < row["maxx"] or row["miny"] < row["maxy"])
 
 
 def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -11,7 +11,8 @@
 Geometry is WKB in a BLOB on SQLite and a PostGIS `geometry(Geometry, 4326)` with a GiST index
 on PostgreSQL. On SQLite, current entities are found by their row ids, which are keyed by place
 (store.cells), and those bigger than a point also through an R*Tree; versions through an R*Tree
-of their own. Both R*Trees are kept by triggers (migrations 0001 and 0004).
+of their own. Both R*Trees are written by the SQLite backend beside the rows, in the same
+transaction (migration 0005 says why not by triggers).
 """
 
 from __future__ import annotations
