@@ -162,6 +162,8 @@ entities = Table(
     Index("ix_entities_time", "time"),
     Index("ix_entities_kind", "kind", "time"),
     Index("ix_entities_seq", "seq"),
+    Index("ix_entities_expires", "expires", sqlite_where=Column("expires").isnot(None),
+          postgresql_where=Column("expires").isnot(None)),
 )
 
 entity_versions = Table(
