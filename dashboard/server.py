@@ -18,7 +18,7 @@ from dashboard.api import api
 from dashboard.app import create_app
 from dashboard.live.hub import Hub, HubConfig
 from dashboard.live.notify import RedisNotifier
-from dashboard.live.transport import share_encoded_frames, socketio_options
+from dashboard.live.transport import socketio_options, tune_gevent_transport
 from dashboard.settings import Settings
 from dashboard.store import Store
 
@@ -40,7 +40,7 @@ def build(settings: Settings, store: Store, *, async_mode: str = "gevent") -> Se
     server.register_blueprint(api)
     socketio = SocketIO(server, **socketio_options(settings.max_body_bytes, async_mode))
     if async_mode == "gevent":
-        share_encoded_frames()
+        tune_gevent_transport()
     hub = Hub(socketio, store, HubConfig(tick=settings.live_tick, poll=settings.live_poll,
                                          lag_seconds=settings.live_lag_seconds))
 

@@ -36,7 +36,7 @@ import flask  # noqa: E402
 from flask_socketio import SocketIO  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from dashboard.live.transport import share_encoded_frames, socketio_options  # noqa: E402
+from dashboard.live.transport import socketio_options, tune_gevent_transport  # noqa: E402
 
 NAMESPACE = "/cop"
 ROOM = "everyone"
@@ -136,7 +136,7 @@ def build(tick: float) -> tuple[flask.Flask, SocketIO]:
     # The same transport as the hub (serialiser, handler mode): only the store and the
     # per-room logic differ.
     socketio = SocketIO(app, **socketio_options(MAX_BODY_BYTES))
-    share_encoded_frames()
+    tune_gevent_transport()
     coalescer = Coalescer(socketio, tick)
 
     @socketio.on("connect", namespace=NAMESPACE)
