@@ -10,7 +10,7 @@
  *
  * Each screen keeps a cursor the way dashboard/assets/sitroom_live.js does (apply deltas above
  * it, move it to `to`, count a batch starting above it as a gap) and acknowledges it every
- * 500 ms. For every delta whose ts (commit or generation time, epoch ms) falls in the measured
+ * second. For every delta whose ts (commit or generation time, epoch ms) falls in the measured
  * window it records Date.now() - ts into a 1 ms histogram: percentiles without keeping samples.
  *
  * Protocol, one JSON object a line:
@@ -28,7 +28,7 @@ const readline = require("readline");
 const { io } = require("socket.io-client");
 const parser = require("socket.io-parser");
 
-const ACK_EVERY_MS = 500;
+const ACK_EVERY_MS = 1000; // as the screens do (dashboard/assets/sitroom_live.js)
 const CONNECT_AT_ONCE = 50; // connections opened in parallel, so the server's accept keeps up
 const HIST_MS = 60000; // latencies above a minute land in the last bucket
 const DECODED_KEPT = 32; // distinct message texts remembered by the shared decoder
