@@ -238,8 +238,11 @@ class SQLiteBackend(Backend):
         cur.execute("DELETE FROM entities_rtree WHERE rid IN (SELECT rid FROM entities "
                     f"WHERE {key} {test} AND {EXTENT})", values)
         super().update_many(cur, table, rows, key)
-        cur.execute("INSERT INTO entities_rtree SELECT rid, minx, maxx, miny, maxy "
-                    f"FROM entities WHERE {key} {test} AND {EXTENT}", values)
+        extents = [row[key] for row in rows if _is_extent(row)]
+        if extents:  # their row ids are read back: a row keeping its id is updated without it
+            test, values = self.any_of(extents)
+            cur.execute("INSERT INTO entities_rtree SELECT rid, minx, maxx, miny, maxy "
+                        f"FROM entities WHERE {key} {test}", values)
 
     def delete_entities(self, cur: Cursor, ids: list[str]) -> None:
         test, values = self.any_of(ids)
@@ -301,12 +304,11 @@ class SQLiteBackend(Backend):
         JSON parameter (one statement text however many), and each extent the R*Tree finds
         in a box, once, as a range of its own row id (extent = 1)."""
         ranges = _merged([r for box in boxes for r in covering(box)])
-        extents = " UNION ".join(
-            f"SELECT rid FROM entities_rtree WHERE minx <= :e{i} AND maxx >= :w{i} "
-            f"AND miny <= :n{i} AND maxy >= :s{i}" for i in range(len(boxes)))
         params: dict[str, Any] = {"ranges": json.dumps(ranges)}
-        for i, (west, south, east, north) in enumerate(boxes):
-            params.update({f"w{i}": west, f"s{i}": south, f"e{i}": east, f"n{i}": north})
+        for i, box in enumerate(boxes):
+            params.update(_box_params(i, box))
+        extents = " UNION ".join(f"SELECT rid FROM entities_rtree WHERE {_meets_box(i)}"
+                                 for i in range(len(boxes)))
         return (text("SELECT json_extract(value, '$[0]') AS lo, json_extract(value, '$[1]') "
                      "AS hi, 0 AS extent FROM json_each(:ranges) "
                      f"UNION ALL SELECT rid, rid, 1 FROM ({extents})")
@@ -317,13 +319,9 @@ class SQLiteBackend(Backend):
     @staticmethod
     def _version_ids(i: int, box: BBox, seq: int | None = None):
         """Ids of the versions whose box meets box (and, with seq, that were current at it)."""
-        west, south, east, north = box
         extra = "" if seq is None else " AND from_seq <= :seq AND to_seq >= :seq"
-        sub = text(
-            f"SELECT vid FROM versions_rtree WHERE minx <= :e{i} AND maxx >= :w{i} "
-            f"AND miny <= :n{i} AND maxy >= :s{i}{extra}"
-        ).bindparams(**{f"w{i}": west, f"s{i}": south, f"e{i}": east, f"n{i}": north},
-                     **({"seq": seq} if seq is not None else {}))
+        sub = text(f"SELECT vid FROM versions_rtree WHERE {_meets_box(i)}{extra}").bindparams(
+            **_box_params(i, box), **({"seq": seq} if seq is not None else {}))
         return sub.columns(vid=Integer())
 
     def read_time(self, value: str) -> datetime:
@@ -435,6 +433,16 @@ def _is_extent(row: dict[str, Any]) -> bool:
     """EXTENT, for a row about to be written."""
     minx = row["minx"]
     return minx is not None and (minx < row["maxx"] or row["miny"] < row["maxy"])
+
+
+def _meets_box(i: int) -> str:
+    """An R*Tree's test for boxes meeting box number i (parameters: _box_params)."""
+    return f"minx <= :e{i} AND maxx >= :w{i} AND miny <= :n{i} AND maxy >= :s{i}"
+
+
+def _box_params(i: int, box: BBox) -> dict[str, float]:
+    west, south, east, north = box
+    return {f"w{i}": west, f"s{i}": south, f"e{i}": east, f"n{i}": north}
 
 
 def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
