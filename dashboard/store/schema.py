@@ -173,7 +173,6 @@ entity_versions = Table(
     *_state_columns(),
     Column("valid_from_seq", BigInteger(), nullable=False),
     Column("valid_to_seq", BigInteger(), nullable=False),
-    Index("ix_versions_entity", "entity_id"),
     Index("ix_versions_from", "valid_from_seq"),
     Index("ix_versions_to", "valid_to_seq"),
 )
