@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 
 import pytest
 import shapely
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from dashboard.geometry import GeometryError
 from dashboard.layers.features import feature
@@ -26,6 +27,7 @@ from dashboard.model import (
     Viewer,
 )
 from dashboard.store import Query, StoreError, open_store
+from dashboard.store import store as store_module
 from dashboard.store.cells import cell_of_row, cells_of
 from dashboard.store.schema import entities, entity_versions, events
 
@@ -261,6 +263,50 @@ def test_a_failed_batch_writes_nothing(store, monkeypatch):
     monkeypatch.undo()
     assert count(store, events) == 1 and count(store, entities) == 1
     assert store.write(incident("x"), actor="t").seq == 2
+
+
+def wait_until(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
+
+
+def test_a_bulk_load_commits_at_most_transaction_records_at_a_time(store, monkeypatch):
+    monkeypatch.setattr(store_module, "CHUNK", 3)
+    monkeypatch.setattr(store_module, "TRANSACTION_RECORDS", 9)
+    commits = []
+    event.listen(store.engine, "commit", lambda conn: commits.append(conn))
+    committed_by: dict[int, list[int]] = {}  # commits made when each batch was announced
+    store.subscribe(lambda evs: committed_by.setdefault(len(commits), []).extend(
+        e.seq for e in evs))
+    progress = []
+    results = store.write_many([incident(str(i)) for i in range(20)], actor="t",
+                               progress=progress.append)
+    assert [r.seq for r in results] == list(range(1, 21))
+    assert progress == [3] * 6 + [2]  # after every chunk
+    assert committed_by == {1: list(range(1, 10)), 2: list(range(10, 19)), 3: [19, 20]}
+
+
+def test_a_bulk_load_gives_way_to_a_waiting_writer(store, monkeypatch):
+    """A report marked during a big import lands after the chunk being written, not the
+    import's whole transaction."""
+    monkeypatch.setattr(store_module, "CHUNK", 2)
+    urgent = []
+
+    def import_records():
+        yield from (incident("bulk-0"), incident("bulk-1"))
+        # The first chunk is written and its transaction still open when a responder writes.
+        responder = threading.Thread(
+            target=lambda: urgent.append(store.write(incident("urgent"), actor="responder")))
+        responder.start()
+        wait_until(lambda: store._write_lock.waiting() == 1)
+        yield from (incident(f"bulk-{i}") for i in range(2, 8))
+        responder.join()
+
+    results = store.write_many(import_records(), actor="import")
+    assert [r.seq for r in results] == [1, 2, 4, 5, 6, 7, 8, 9]
+    assert urgent[0].seq == 3
 
 
 def test_listeners_hear_committed_events_and_cannot_break_writes(store):
