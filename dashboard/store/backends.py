@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql import Select, Subquery
+from sqlalchemy.sql import ColumnElement, Select, Subquery
 from sqlalchemy.sql.selectable import Join
 
 from dashboard.geometry import BBox
@@ -38,6 +38,7 @@ WRITER_LOCK_ID = 0x5172_0001  # PostgreSQL advisory lock serialising writers (se
 # SQLite: rows whose box is bigger than a point, the only ones in the entities' R*Tree
 EXTENT = "minx IS NOT NULL AND (minx < maxx OR miny < maxy)"
 COPY_FROM_ROWS = 50  # PostgreSQL: batches this big go through COPY
+FEW_MADE_BY = 10_000  # SQLite: current entities made by an as-of seq few enough to sort
 MMAP_BYTES = 1 << 32  # SQLite: address space to map the file into (not memory used)
 WRITER_CACHE_KIB = 512 * 1024  # SQLite: the writer's page cache, at most
 
@@ -126,6 +127,11 @@ class Backend:
         """stmt (a select of table) limited to rows whose bounding box meets one of the boxes
         (and, for versions, that were current at seq), found through the spatial index."""
         raise NotImplementedError
+
+    def few_current_made_by(self, conn: Connection, seq: int) -> bool:
+        """Whether so few current entities were made by seq that the newest of them are best
+        found by their seq and sorted, rather than by walking every entity newest first."""
+        return False
 
     def last_event(self, cur: Cursor) -> tuple[int, datetime] | None:
         """(seq, time) of the last event in the log, if any."""
@@ -324,6 +330,17 @@ class SQLiteBackend(Backend):
             **_box_params(i, box), **({"seq": seq} if seq is not None else {}))
         return sub.columns(vid=Integer())
 
+    def few_current_made_by(self, conn: Connection, seq: int) -> bool:
+        """SQLite has no statistics, and for "the newest 1,000 as of S" it walked the
+        entities' time index through every entity, reading each row for its seq. On the as-of
+        bench's 1,000,000-event log (50,000 entities, none current made by S) that took
+        177/120/91 ms at S = 10/50/90%, and 153/105/59 by seq (medians of 8 alternating
+        runs). Counting up to FEW_MADE_BY in the seq index costs about a millisecond."""
+        counted = conn.exec_driver_sql(
+            "SELECT count(*) FROM (SELECT 1 FROM entities WHERE seq <= ? LIMIT ?)",
+            (seq, FEW_MADE_BY)).scalar_one()
+        return counted < FEW_MADE_BY
+
     def read_time(self, value: str) -> datetime:
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
@@ -427,6 +444,27 @@ def _driving_join_sqlite(join: _DrivingJoin, compiler, **kw) -> str:
     return (join.left._compiler_dispatch(compiler, asfrom=True, **kw) + " CROSS JOIN "
             + join.right._compiler_dispatch(compiler, asfrom=True, **kw) + " NOT INDEXED ON "
             + join.onclause._compiler_dispatch(compiler, **kw))
+
+
+class unindexed(ColumnElement):
+    """A column that no index may order by: `+column` on SQLite (its documented way to keep
+    an index out of a plan), the column itself elsewhere."""
+
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(unindexed)
+def _unindexed(element: unindexed, compiler, **kw) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element: unindexed, compiler, **kw) -> str:
+    return "+" + compiler.process(element.column, **kw)
 
 
 def _is_extent(row: dict[str, Any]) -> bool:

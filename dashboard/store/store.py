@@ -51,7 +51,7 @@ from dashboard.model import (
     Viewer,
     utcnow,
 )
-from dashboard.store.backends import Backend, Cursor, backend_for
+from dashboard.store.backends import Backend, Cursor, backend_for, unindexed
 from dashboard.store.cells import cell_of_row, cells_of, row_id
 from dashboard.store.fifo_lock import FifoLock
 from dashboard.store.schema import (
@@ -452,7 +452,11 @@ class Store:
         else:  # the rows current at seq S: live ones made by S, and history spanning S
             seq = q.as_of if isinstance(q.as_of, int) else self._seq_at(conn, q.as_of)
             versions = entity_versions.c
-            live = self._narrowed(select(entities.c.geom, entities.c.time, entities.c.entity_id,
+            live_time = entities.c.time
+            if q.limit is not None and boxes is None and self.backend.few_current_made_by(
+                    conn, seq):
+                live_time = unindexed(live_time).label("time")  # found by seq, then sorted
+            live = self._narrowed(select(entities.c.geom, live_time, entities.c.entity_id,
                                          entities.c.seq.label("state_seq"))
                                   .where(entities.c.seq <= seq), entities, viewer, q, boxes)
             past = self._narrowed(select(versions.geom, versions.time, versions.entity_id,
