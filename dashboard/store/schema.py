@@ -173,8 +173,9 @@ entity_versions = Table(
     *_state_columns(),
     Column("valid_from_seq", BigInteger(), nullable=False),
     Column("valid_to_seq", BigInteger(), nullable=False),
-    Index("ix_versions_from", "valid_from_seq"),
-    Index("ix_versions_to", "valid_to_seq"),
+    # "Current at S" is valid_from_seq <= S < valid_to_seq: both bounds tested in the index
+    # (migration 0008).
+    Index("ix_versions_interval", "valid_to_seq", "valid_from_seq"),
 )
 
 # Each feed's health, written by whichever process runs the feeds, read by the web app.
