@@ -289,6 +289,21 @@ def test_a_bulk_load_commits_at_most_transaction_records_at_a_time(store, monkey
     assert committed_by == {1: list(range(1, 10)), 2: list(range(10, 19)), 3: [19, 20]}
 
 
+def test_a_failing_source_keeps_what_was_written_before_it(store, monkeypatch):
+    monkeypatch.setattr(store_module, "CHUNK", 2)
+    heard = []
+    store.subscribe(heard.extend)
+
+    def broken_feed():
+        yield from (incident(str(i)) for i in range(5))
+        raise ValueError("truncated document")
+
+    with pytest.raises(ValueError, match="truncated"):
+        store.write_many(broken_feed(), actor="feed")
+    assert count(store, entities) == 4  # the two whole chunks; the half chunk is lost with it
+    assert [e.seq for e in heard] == [1, 2, 3, 4]
+
+
 def test_a_bulk_load_gives_way_to_a_waiting_writer(store, monkeypatch):
     """A report marked during a big import lands after the chunk being written, not the
     import's whole transaction."""

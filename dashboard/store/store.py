@@ -188,9 +188,14 @@ class Store:
                       results: list[WriteResult], progress: Callable[[int], None] | None
                       ) -> list[Record]:
         """Write chunk and the next ones of rest in one transaction (see write_many); return
-        the first chunk left for the next transaction (empty when rest is used up)."""
+        the first chunk left for the next transaction (empty when rest is used up).
+
+        When rest fails (a feed's parse, say), what was written before commits, as it would
+        in transactions of one chunk, and the failure is raised after.
+        """
         batches = []
         written = 0
+        failure: Exception | None = None
         with self._writer() as cur:
             while chunk:
                 items = _checked([(r, None) for r in chunk])
@@ -200,12 +205,17 @@ class Store:
                 written += len(chunk)
                 if progress:
                     progress(len(chunk))
-                chunk = list(islice(rest, CHUNK))
+                try:
+                    chunk = list(islice(rest, CHUNK))
+                except Exception as exc:
+                    failure, chunk = exc, []
                 if written >= TRANSACTION_RECORDS or self._write_lock.waiting():
                     break
         for batch in batches:
             self._notify(batch)
             results.extend(batch.results)
+        if failure is not None:
+            raise failure
         return chunk
 
     def remove(self, entity: str, *, actor: str, reason: str = "",
