@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
 from dashboard.store.fifo_lock import FifoLock
-
-
-def wait_until(condition, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.001)
+from tests.support.waiting import wait_until
 
 
 def test_waiters_get_the_lock_in_the_order_they_asked():

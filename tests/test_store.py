@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 
@@ -31,6 +30,7 @@ from dashboard.store import backends
 from dashboard.store import store as store_module
 from dashboard.store.cells import cell_of_row, cells_of
 from dashboard.store.schema import entities, entity_versions, events
+from tests.support.waiting import wait_until
 
 HELSINKI = (24.94, 60.17)
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -264,13 +264,6 @@ def test_a_failed_batch_writes_nothing(store, monkeypatch):
     monkeypatch.undo()
     assert count(store, events) == 1 and count(store, entities) == 1
     assert store.write(incident("x"), actor="t").seq == 2
-
-
-def wait_until(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.001)
 
 
 def test_a_bulk_load_commits_at_most_transaction_records_at_a_time(store, monkeypatch):
