@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement, Select, Subquery
 from sqlalchemy.sql.selectable import Join
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from dashboard.geometry import BBox
 from dashboard.store.cells import covering
@@ -451,6 +452,7 @@ class unindexed(ColumnElement):
     an index out of a plan), the column itself elsewhere."""
 
     inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # its cache key
 
     def __init__(self, column: ColumnElement) -> None:
         self.column = column
