@@ -297,6 +297,50 @@ def test_a_failing_source_keeps_what_was_written_before_it(store, monkeypatch):
     assert [e.seq for e in heard] == [1, 2, 3, 4]
 
 
+def test_the_next_chunks_are_read_while_a_bulk_transaction_commits(store, monkeypatch):
+    monkeypatch.setattr(store_module, "CHUNK", 2)
+    monkeypatch.setattr(store_module, "TRANSACTION_RECORDS", 4)
+    committing = threading.Event()
+
+    def slow_commit(conn):
+        committing.set()
+        threading.Event().wait(0.3)
+        committing.clear()
+
+    event.listen(store.engine, "commit", slow_commit)
+    read_while_committing = []
+
+    def source():
+        for i in range(12):
+            read_while_committing.append(committing.is_set())
+            yield incident(str(i))
+
+    results = store.write_many(source(), actor="import")
+    assert [r.seq for r in results] == list(range(1, 13))
+    assert count(store, entities) == 12
+    assert any(read_while_committing)
+
+
+def test_a_bulk_commit_that_fails_loses_only_its_own_transaction(store, monkeypatch):
+    monkeypatch.setattr(store_module, "CHUNK", 2)
+    monkeypatch.setattr(store_module, "TRANSACTION_RECORDS", 4)
+    commits = []
+
+    def second_commit_fails(conn):
+        commits.append(conn)
+        if len(commits) == 2:
+            raise OSError("disk full")
+
+    event.listen(store.engine, "commit", second_commit_fails)
+    heard = []
+    store.subscribe(heard.extend)
+    with pytest.raises(OSError, match="disk full"):
+        store.write_many([incident(str(i)) for i in range(10)], actor="import")
+    assert count(store, entities) == 4 and count(store, events) == 4
+    assert [e.seq for e in heard] == [1, 2, 3, 4]
+    assert store.write(incident("after"), actor="t").seq == 5
+
+
 def test_a_bulk_load_gives_way_to_a_waiting_writer(store, monkeypatch):
     """A report marked during a big import lands after the chunk being written, not the
     import's whole transaction."""

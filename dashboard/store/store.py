@@ -11,6 +11,9 @@ both backends.
 from __future__ import annotations
 
 import logging
+import sys
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
@@ -133,6 +136,89 @@ class _Batch:
     results: list[WriteResult] = field(default_factory=list)
 
 
+@dataclass
+class _Prepared:
+    """A chunk of writes made ready as far as that needs nothing the store holds (Store._prepare);
+    their JSON texts too when made ahead (_Chunks.read_ahead)."""
+
+    items: list[tuple[Record, str | None]]
+    wkbs: list
+    bounds: list[list[float]]
+    geojson: list[str | None]
+    cells: list[int]
+    texts: list[_Texts] | None = None
+
+    def make_texts(self) -> None:
+        self.texts = [_texts(r, r.id, g) for (r, _), g in zip(self.items, self.geojson)]
+
+
+class _Chunks:
+    """The records of a bulk write, CHUNK at a time, some of them made ready ahead.
+
+    A commit spends its time in the database (SQLite writes every page the transaction changed
+    to its log, and checkpoints), not holding Python's GIL, so the next chunks are read and
+    their JSON texts made meanwhile, on the other core. A failure to read or prepare them ends
+    the write after what came before it (write_many).
+    """
+
+    def __init__(self, records: Iterator[Record],
+                 prepare: Callable[[list[tuple[Record, str | None]]], _Prepared]) -> None:
+        self._records = records
+        self._prepare = prepare
+        self._ahead: deque[_Prepared] = deque()
+        self._failure: Exception | None = None
+        self._done = False
+        self._read()
+        self.big = len(self._ahead) == 1 and len(self._ahead[0].items) == CHUNK
+
+    def pending(self) -> bool:
+        return bool(self._ahead) or not self._done
+
+    def has_next(self) -> bool:
+        """Whether another chunk follows (read now if none is ahead)."""
+        if not self._ahead:
+            self._read()
+        return bool(self._ahead)
+
+    def next(self) -> _Prepared | None:
+        return self._ahead.popleft() if self.has_next() else None
+
+    def read_ahead(self, stop: Callable[[], bool]) -> None:
+        """Prepare the chunks ahead, texts included, and read more, until stop() or
+        TRANSACTION_RECORDS are ready."""
+        for prepared in self._ahead:
+            if stop():
+                return
+            if prepared.texts is None:
+                prepared.make_texts()
+        while len(self._ahead) * CHUNK < TRANSACTION_RECORDS and not stop() and self._read():
+            self._ahead[-1].make_texts()
+
+    def raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def _read(self) -> bool:
+        """Read one more chunk; whether there was one."""
+        if self._done:
+            return False
+        try:
+            chunk = list(islice(self._records, CHUNK))
+            if chunk:
+                self._ahead.append(self._prepare([(r, None) for r in chunk]))
+        except Exception as exc:
+            self._failure, chunk = exc, []
+        self._done = len(chunk) < CHUNK
+        return bool(chunk)
+
+
+def _threads_are_real() -> bool:
+    """Whether a thread runs beside this one: not under gevent's patching, where a "thread" is
+    a greenlet and a commit in it would only run after the work meant to go beside it."""
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is None or not monkey.is_module_patched("threading")
+
+
 class StoreError(Exception):
     """A write or read the store refuses; the message says why."""
 
@@ -172,51 +258,49 @@ class Store:
         """Create or update many records; progress(n) after each CHUNK is written.
 
         Up to TRANSACTION_RECORDS go in one transaction, fewer when another writer of this
-        process is waiting: it gets the writer lock after the chunk being written.
+        process is waiting: it gets the writer lock after the chunk being written. While a
+        transaction commits, the next chunks are made ready (see _Chunks).
+
+        When reading the records fails (a feed's parse, say, or something not a record), what
+        was read before commits, as it would in transactions of one chunk, and the failure is
+        raised after.
         """
         results: list[WriteResult] = []
-        it = iter(records)
-        chunk = list(islice(it, CHUNK))
+        chunks = _Chunks(iter(records), self._prepare)
         # Only a load of several chunks gains from holding the collector off: after a small
         # batch, the collection it put off runs at once.
-        with gc_paused() if len(chunk) == CHUNK else nullcontext():
-            while chunk:
-                chunk = self._write_chunks(chunk, it, actor, results, progress)
+        with gc_paused() if chunks.big else nullcontext():
+            while chunks.pending():
+                self._write_chunks(chunks, actor, results, progress)
+        chunks.raise_failure()
         return results
 
-    def _write_chunks(self, chunk: list[Record], rest: Iterator[Record], actor: str,
-                      results: list[WriteResult], progress: Callable[[int], None] | None
-                      ) -> list[Record]:
-        """Write chunk and the next ones of rest in one transaction (see write_many); return
-        the first chunk left for the next transaction (empty when rest is used up).
-
-        When rest fails (a feed's parse, say), what was written before commits, as it would
-        in transactions of one chunk, and the failure is raised after.
-        """
+    def _write_chunks(self, chunks: _Chunks, actor: str, results: list[WriteResult],
+                      progress: Callable[[int], None] | None) -> None:
+        """Write chunks in one transaction until it holds TRANSACTION_RECORDS, another writer
+        waits or they run out (see write_many)."""
         batches = []
         written = 0
-        failure: Exception | None = None
-        with self._writer() as cur:
-            while chunk:
-                items = _checked([(r, None) for r in chunk])
-                batch = self._plan(cur, items, actor)
+        writer = self._writer()
+        with writer as cur:
+            while (prepared := chunks.next()) is not None:
+                batch = self._plan(cur, prepared, actor)
                 self._flush(cur, batch)
                 batches.append(batch)
-                written += len(chunk)
+                written += len(prepared.items)
                 if progress:
-                    progress(len(chunk))
-                try:
-                    chunk = list(islice(rest, CHUNK))
-                except Exception as exc:
-                    failure, chunk = exc, []
-                if written >= TRANSACTION_RECORDS or self._write_lock.waiting():
+                    progress(len(prepared.items))
+                # The next chunk is read before deciding: while a slow source is read, another
+                # writer may have come to wait.
+                if (not chunks.has_next() or written >= TRANSACTION_RECORDS
+                        or self._write_lock.waiting()):
                     break
+            if chunks.pending() and _threads_are_real():
+                writer.commit_beside(lambda committed: chunks.read_ahead(
+                    lambda: committed() or self._write_lock.waiting() > 0))
         for batch in batches:
             self._notify(batch)
             results.extend(batch.results)
-        if failure is not None:
-            raise failure
-        return chunk
 
     def remove(self, entity: str, *, actor: str, reason: str = "",
                idempotency_key: str | None = None) -> WriteResult:
@@ -244,15 +328,24 @@ class Store:
         return batch.results[0]
 
     def _write(self, items: list[tuple[Record, str | None]], actor: str) -> list[WriteResult]:
+        prepared = self._prepare(items)
         with self._writer() as cur:
-            batch = self._plan(cur, _checked(items), actor)
+            batch = self._plan(cur, prepared, actor)
             self._flush(cur, batch)
         self._notify(batch)
         return batch.results
 
-    def _plan(self, cur: Cursor, items: list[tuple[Record, str | None]], actor: str
-              ) -> _Batch:
+    def _prepare(self, items: list[tuple[Record, str | None]]) -> _Prepared:
+        """What of the writes needs nothing the store holds: their geometries, encoded and
+        placed (in bulk, for the whole chunk)."""
+        geoms = [r.geometry for r, _ in _checked(items)]
+        bounds = shapely.bounds(geoms).tolist()
+        return _Prepared(items, self.backend.encode_geometries(geoms), bounds,
+                         list(shapely.to_geojson(geoms)), cells_of(bounds))
+
+    def _plan(self, cur: Cursor, prepared: _Prepared, actor: str) -> _Batch:
         """Decide, for each record, create / update / duplicate, and build every row."""
+        items = prepared.items
         keys = [k for _, k in items if k]
         replayed = self._replayed(cur, keys) if keys else {}
         ids = list({r.id for r, _ in items})
@@ -262,12 +355,9 @@ class Store:
         seq -= 1
         batch = _Batch()
         pending: dict[str, dict[str, Any]] = {}  # entity rows this batch inserts or updates
-        geoms = [r.geometry for r, _ in items]
-        wkbs = self.backend.encode_geometries(geoms)
-        bounds = shapely.bounds(geoms).tolist()
-        geojson = shapely.to_geojson(geoms)
-        cells = cells_of(bounds)
-        for (record, key), wkb, box, shape, cell in zip(items, wkbs, bounds, geojson, cells):
+        made = prepared.texts
+        for i, ((record, key), wkb, box, shape, cell) in enumerate(zip(
+                items, prepared.wkbs, prepared.bounds, prepared.geojson, prepared.cells)):
             eid = record.id
             if key and key in replayed:
                 batch.results.append(replace(replayed[key], duplicate=True))
@@ -280,7 +370,7 @@ class Store:
             prior = (_Current(earlier["kind"], earlier["marking"], earlier["agency"],
                               earlier["rid"]) if earlier else current.get(eid))
             action = Action.UPDATED if prior else Action.CREATED
-            texts = _texts(record, eid, shape)
+            texts = made[i] if made else _texts(record, eid, shape)
             batch.events.append({
                 "seq": seq, "time": now, "actor": actor, "action": action.value,
                 "entity_kind": record.kind.value, "entity_id": eid,
@@ -601,6 +691,7 @@ class _WriteTransaction:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.tx = None
+        self.finished = False  # committed, or failed to
 
     def __enter__(self) -> Cursor:
         """The transaction's driver cursor (see Backend.insert_many for why not SQLAlchemy's)."""
@@ -620,11 +711,44 @@ class _WriteTransaction:
             raise
         return self.cursor
 
+    def commit_beside(self, work: Callable[[Callable[[], bool]], None]) -> None:
+        """Commit in another thread while work(committed) runs in this one; committed() says
+        whether the commit is over. The writer lock stays held until both are."""
+        self.cursor.close()
+        failure: list[BaseException] = []
+
+        def commit() -> None:
+            try:
+                self._commit()
+            except BaseException as exc:  # raised in the writer's thread below
+                failure.append(exc)
+
+        committer = threading.Thread(target=commit, name="sitroom-commit")
+        committer.start()
+        try:
+            work(lambda: not committer.is_alive())
+        finally:
+            committer.join()
+        if failure:
+            raise failure[0]
+
+    def _commit(self) -> None:
+        self.finished = True
+        try:
+            self.tx.commit()
+        except BaseException:
+            # Whatever state the failure left the transaction in, the connection goes (closing
+            # it rolls back); the next write opens another.
+            self.store._write_conn.invalidate()
+            raise
+
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
+            if self.finished:
+                return
             self.cursor.close()
             if exc_type is None:
-                self.tx.commit()
+                self._commit()
             else:
                 self.tx.rollback()
         finally:
