@@ -308,17 +308,20 @@ def test_the_next_chunks_are_read_while_a_bulk_transaction_commits(store, monkey
         committing.clear()
 
     event.listen(store.engine, "commit", slow_commit)
-    read_while_committing = []
+    read_during_commit = []
 
     def source():
         for i in range(12):
-            read_while_committing.append(committing.is_set())
+            # Records 4-5 are read to learn that the first transaction is full; 6-7 are the
+            # first ones read ahead, while it commits (without that, after: the wait times out).
+            if i == 6:
+                read_during_commit.append(committing.wait(timeout=2))
             yield incident(str(i))
 
     results = store.write_many(source(), actor="import")
     assert [r.seq for r in results] == list(range(1, 13))
     assert count(store, entities) == 12
-    assert any(read_while_committing)
+    assert read_during_commit == [True]
 
 
 def test_a_bulk_commit_that_fails_loses_only_its_own_transaction(store, monkeypatch):
