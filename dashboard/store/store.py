@@ -171,9 +171,6 @@ class _Chunks:
         self._read()
         self.big = len(self._ahead) == 1 and len(self._ahead[0].items) == CHUNK
 
-    def pending(self) -> bool:
-        return bool(self._ahead) or not self._done
-
     def has_next(self) -> bool:
         """Whether another chunk follows (read now if none is ahead)."""
         if not self._ahead:
@@ -270,7 +267,7 @@ class Store:
         # Only a load of several chunks gains from holding the collector off: after a small
         # batch, the collection it put off runs at once.
         with gc_paused() if chunks.big else nullcontext():
-            while chunks.pending():
+            while chunks.has_next():
                 self._write_chunks(chunks, actor, results, progress)
         chunks.raise_failure()
         return results
@@ -295,7 +292,7 @@ class Store:
                 if (not chunks.has_next() or written >= TRANSACTION_RECORDS
                         or self._write_lock.waiting()):
                     break
-            if chunks.pending() and _threads_are_real():
+            if chunks.has_next() and _threads_are_real():
                 writer.commit_beside(lambda committed: chunks.read_ahead(
                     lambda: committed() or self._write_lock.waiting() > 0))
         for batch in batches:
